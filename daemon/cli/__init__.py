@@ -1,0 +1,1 @@
+"""The ``foxbridge`` command. One module per sub-command; ``main`` dispatches."""
