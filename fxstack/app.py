@@ -18,6 +18,7 @@ class Stack:
     fxa: FxaServer
     sync: SyncServer
     faults: Faults
+    url: str = ""  # set once the stack listens on a port
 
 
 def build_stack(*, storage_db: Path | None = None) -> Stack:

@@ -45,6 +45,7 @@ class StackThread:
         await site.start()
         port = self._runner.addresses[0][1]
         self.url = f"http://{self._host}:{port}"
+        self.stack.url = self.url
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
         future: Future[T] = asyncio.run_coroutine_threadsafe(coro, self._loop)

@@ -61,7 +61,7 @@ async def stack(aiohttp_server, tmp_path: Path) -> AsyncIterator[object]:
 
     built = build_stack(storage_db=tmp_path / "storage.sqlite")
     server = await aiohttp_server(built.app)
-    built.url = str(server.make_url("")).rstrip("/")  # type: ignore[attr-defined]
+    built.url = str(server.make_url("")).rstrip("/")
     yield built
 
 
