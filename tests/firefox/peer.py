@@ -9,6 +9,7 @@ merger. Tests change bookmarks on both sides and compare the trees.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -38,7 +39,8 @@ def _free_port() -> int:
 
 
 def _prefs(stack_url: str, marionette_port: int) -> dict[str, Any]:
-    quiet_engines = "history tabs passwords addons prefs forms addresses creditcards".split()
+    quiet_engines = ["history", "tabs", "passwords", "addons", "prefs", "forms"]
+    quiet_engines += ["addresses", "creditcards"]
     prefs: dict[str, Any] = {
         "marionette.port": marionette_port,
         "identity.fxaccounts.autoconfig.uri": "",
@@ -141,10 +143,8 @@ class FirefoxPeer:
 
     def stop(self) -> None:
         if self.client is not None:
-            try:
+            with contextlib.suppress(Exception):  # Firefox may already be gone
                 self.client.delete_session()
-            except Exception:  # noqa: BLE001 - Firefox may already be gone
-                pass
         if self._process is not None and self._process.poll() is None:
             os.killpg(self._process.pid, signal.SIGTERM)
             try:
@@ -171,7 +171,8 @@ class FirefoxPeer:
             const {{ Weave }} = ChromeUtils.importESModule("resource://services-sync/main.sys.mjs");
             (async () => {{ {body} }})().then(
               value => resolve({{ ok: true, value }}),
-              error => resolve({{ ok: false, error: String(error) + "\\n" + (error.stack || "") }}));
+              error => resolve({{
+                ok: false, error: String(error) + "\\n" + (error.stack || "") }}));
         """
         result = self.client.execute_async_script(script, script_args=list(args))
         if not result["ok"]:
