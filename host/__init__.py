@@ -9,3 +9,7 @@ connection, so it must start fast.
 EXTENSION_ID = "cknbndjhkemjlbbmempflnjfealonpia"
 EXTENSION_ORIGIN = f"chrome-extension://{EXTENSION_ID}/"
 HOST_NAME = "org.foxbridge.host"
+
+# Sent to the daemon in ``host.hello``; equal to the distribution's version (a test
+# checks), written out so the host need not read package metadata at start-up.
+HOST_VERSION = "0.1.0"
