@@ -26,5 +26,5 @@ def build_stack(*, storage_db: Path | None = None) -> Stack:
     faults = Faults()
     app = web.Application(middlewares=[faults.middleware], client_max_size=64 * 1024 * 1024)
     fxa = setup_fxa(app, faults=faults)
-    sync = setup_sync(app, db_path=storage_db, verify_token=fxa.verify_access_token)
+    sync = setup_sync(app, db_path=storage_db, verify_token=fxa.verify_access_token, faults=faults)
     return Stack(app=app, fxa=fxa, sync=sync, faults=faults)
