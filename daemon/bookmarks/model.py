@@ -41,6 +41,15 @@ def new_guid() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(9)).decode("ascii")
 
 
+class Validity(StrEnum):
+    """How usable a remote record is, as Firefox classifies incoming records."""
+
+    VALID = "valid"
+    REUPLOAD = "reupload"  # usable, but we rewrote something: upload the corrected record
+    REPLACE = "replace"  # unusable (e.g. a bookmark without a parseable URL): a valid local
+    # copy replaces it, otherwise it is deleted
+
+
 class Kind(StrEnum):
     BOOKMARK = "bookmark"
     QUERY = "query"
@@ -71,6 +80,8 @@ class Item:
     # Record fields foxbridge does not interpret (tags, keyword, description, unknown
     # ones) are carried here verbatim so that our uploads never strip them.
     extra: dict[str, Any] = field(default_factory=dict)
+    # Only remote items carry a validity other than VALID; it is not part of the value.
+    validity: Validity = field(default=Validity.VALID, compare=False)
 
     def same_value(self, other: Item) -> bool:
         """Whether the two carry the same user-visible value (structure aside)."""
@@ -84,10 +95,15 @@ class Item:
 
 @dataclass(slots=True)
 class Tree:
-    """A tree of items. ``items`` holds live items only; deletions are in ``tombstones``."""
+    """A tree of items. ``items`` holds live items only; deletions are in ``tombstones``.
+
+    ``diverged`` is only filled for a remote tree: the items whose structure the tree
+    builder repaired (their records must be uploaded again, corrected).
+    """
 
     items: dict[str, Item] = field(default_factory=dict)
     tombstones: set[str] = field(default_factory=set)
+    diverged: set[str] = field(default_factory=set)
 
     def __contains__(self, guid: object) -> bool:
         return guid in self.items
