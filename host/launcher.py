@@ -14,9 +14,8 @@ import os
 import socket
 import sys
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing itself is slow to import
 if TYPE_CHECKING:
     import subprocess
 
@@ -33,7 +32,7 @@ class DaemonUnavailableError(Exception):
     """The daemon is not running and could not be started."""
 
 
-def connect_or_start(path: Path, timeout: float = START_TIMEOUT) -> socket.socket:
+def connect_or_start(path: str, timeout: float = START_TIMEOUT) -> socket.socket:
     """A socket connected to the daemon at ``path``."""
     if not hasattr(socket, "AF_UNIX"):
         raise DaemonUnavailableError("This system has no Unix sockets to reach the daemon with.")
@@ -59,10 +58,10 @@ def connect_or_start(path: Path, timeout: float = START_TIMEOUT) -> socket.socke
         delay = min(delay * 2, 0.1)
 
 
-def _connect(path: Path) -> socket.socket | None:
+def _connect(path: str) -> socket.socket | None:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        sock.connect(str(path))
+        sock.connect(path)
     except (FileNotFoundError, ConnectionRefusedError):
         sock.close()
         return None

@@ -3,7 +3,8 @@
 The daemon finds its folders with ``daemon.paths.default_paths()``, which uses
 platformdirs. The host must not pay for importing that, so these few rules are written
 again here with the standard library alone; a test checks that both give the same
-paths under many environments. Keep the two in step.
+paths under many environments. Keep the two in step. (Paths are plain strings here:
+importing pathlib would cost the host a few milliseconds at every start.)
 """
 
 from __future__ import annotations
@@ -12,38 +13,37 @@ import os
 import posixpath
 import stat
 import sys
-from pathlib import Path
 
 APP_NAME = "foxbridge"
 SOCKET_NAME = "daemon.sock"
 ALLOWED_ORIGINS_FILE = "allowed_origins.json"
 
 
-def socket_path(platform: str = sys.platform) -> Path:
+def socket_path(platform: str = sys.platform) -> str:
     """The daemon's socket: ``daemon.paths.default_paths().socket_path``."""
     home = _foxbridge_home()
     if home is not None:
-        return home / "run" / SOCKET_NAME
-    return Path(_runtime_dir(platform)) / APP_NAME / SOCKET_NAME
+        return os.path.join(home, "run", SOCKET_NAME)
+    return os.path.join(_runtime_dir(platform), APP_NAME, SOCKET_NAME)
 
 
-def config_dir(platform: str = sys.platform) -> Path:
+def config_dir(platform: str = sys.platform) -> str:
     """foxbridge's config folder: ``daemon.paths.default_paths().config_dir``."""
     home = _foxbridge_home()
     if home is not None:
-        return home / "config"
+        return os.path.join(home, "config")
     if platform == "win32":
-        return Path(os.path.join(_windows_local_appdata(), APP_NAME))
+        return os.path.join(_windows_local_appdata(), APP_NAME)
     xdg = _absolute_env("XDG_CONFIG_HOME")
     if xdg:
-        return Path(os.path.join(xdg, APP_NAME))
+        return os.path.join(xdg, APP_NAME)
     base = "~/Library/Application Support" if platform == "darwin" else "~/.config"
-    return Path(os.path.join(_expand_user(base), APP_NAME))
+    return os.path.join(_expand_user(base), APP_NAME)
 
 
-def _foxbridge_home() -> Path | None:
+def _foxbridge_home() -> str | None:
     home = os.environ.get("FOXBRIDGE_HOME")
-    return Path(home).expanduser().resolve() if home else None
+    return os.path.realpath(os.path.expanduser(home)) if home else None
 
 
 def _runtime_dir(platform: str) -> str:
@@ -79,7 +79,7 @@ def _runtime_dir(platform: str) -> str:
 def _private_dir_problem(path: str, *, missing_ok: bool, check_mode: bool = True) -> bool:
     """Whether ``path`` fails to be a real folder of this user's (mode 0700 if checked)."""
     try:
-        info = os.lstat(str(Path(path)))
+        info = os.lstat(_clean(path))
     except FileNotFoundError:
         return not missing_ok
     except OSError:
@@ -95,17 +95,33 @@ def _private_dir_problem(path: str, *, missing_ok: bool, check_mode: bool = True
 def _parent_problem(path: str) -> bool:
     """Whether another user could replace ``path`` through one of its parents."""
     in_shared_dir = False
-    for parent in reversed(Path(path).parents):
+    for parent in _parents_from_root(path):
         try:
             if in_shared_dir and os.lstat(parent).st_uid not in {0, os.geteuid()}:
                 return True
-            mode = parent.stat().st_mode
+            mode = os.stat(parent).st_mode
         except OSError:
             return False
         in_shared_dir = bool(mode & stat.S_IWOTH)
         if in_shared_dir and not mode & stat.S_ISVTX:
             return True
     return False
+
+
+def _clean(path: str) -> str:
+    """``path`` without empty or "." parts and trailing slashes, as pathlib writes it."""
+    parts = [part for part in path.split("/") if part not in ("", ".")]
+    return ("/" if path.startswith("/") else "") + "/".join(parts) or "."
+
+
+def _parents_from_root(path: str) -> list[str]:
+    """The folders above ``path``, outermost first (``reversed(Path(path).parents)``)."""
+    parents: list[str] = []
+    current = _clean(path)
+    while (parent := os.path.dirname(current)) not in (current, ""):
+        parents.append(parent)
+        current = parent
+    return parents[::-1]
 
 
 def _absolute_env(name: str) -> str | None:

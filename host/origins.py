@@ -14,7 +14,6 @@ host from serving anything that reaches it some other way.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from host import EXTENSION_ORIGIN
 
@@ -38,7 +37,7 @@ class OriginsFileError(Exception):
     """The allowed-origins file exists but cannot be used."""
 
 
-def is_allowed(origin: str, origins_file: Path) -> bool:
+def is_allowed(origin: str, origins_file: str) -> bool:
     """Whether ``origin`` may connect. Reads the file only for a non-default origin."""
     if origin == EXTENSION_ORIGIN:
         return True
@@ -47,10 +46,11 @@ def is_allowed(origin: str, origins_file: Path) -> bool:
     return origin in extra_origins(origins_file)
 
 
-def extra_origins(origins_file: Path) -> set[str]:
+def extra_origins(origins_file: str) -> set[str]:
     """The origins listed in the file; none when it does not exist."""
     try:
-        text = origins_file.read_text(encoding="utf-8")
+        with open(origins_file, encoding="utf-8") as file:
+            text = file.read()
     except FileNotFoundError:
         return set()
     except (OSError, UnicodeDecodeError) as error:

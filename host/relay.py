@@ -128,7 +128,7 @@ def _write_to_browser(message: bytes) -> None:
 
 def _caller_allowed(origin: str) -> bool:
     try:
-        return is_allowed(origin, config_dir() / ALLOWED_ORIGINS_FILE)
+        return is_allowed(origin, os.path.join(config_dir(), ALLOWED_ORIGINS_FILE))
     except OriginsFileError as error:
         _complain(f"ignoring the extra allowed origins: {error}")
         return False
