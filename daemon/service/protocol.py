@@ -89,7 +89,7 @@ def error_for(error: FoxbridgeError) -> ProtocolError:
     """The protocol error that reports ``error`` to the other side."""
     if isinstance(error, ProtocolError):
         return error
-    code = _CODE_FOR_STATUS.get(error.status, ErrorCode.FAILURE)
+    code = _CODE_FOR_STATUS.get(error.status, ErrorCode.FAILED)
     data = getattr(error, "data", None)
     return ProtocolError(code, error.message, data=data if isinstance(data, dict) else None)
 
