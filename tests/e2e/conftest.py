@@ -4,6 +4,7 @@ harness on its own."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -57,7 +58,5 @@ def probe_extension(tmp_path: Path) -> Path:
 
 def kill_from_pid_file(pid_file: Path) -> None:
     if pid_file.exists():
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(int(pid_file.read_text()), signal.SIGKILL)
-        except ProcessLookupError:
-            pass
