@@ -20,7 +20,6 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import aiohttp
-from mohawk import Sender
 from yarl import URL
 
 from daemon.errors import AuthError, NetworkError, ServerError
@@ -34,6 +33,7 @@ from daemon.sync.errors import (
     ServerEndOfLifeError,
     SyncProtocolError,
 )
+from daemon.sync.hawk import storage_authorization
 from daemon.sync.records import ServerBso, format_timestamp, parse_bso, parse_timestamp
 from daemon.sync.tokenserver import DEFAULT_RETRY_AFTER, StorageToken, TokenServerClient
 
@@ -189,16 +189,14 @@ class StorageClient:
         if body is not None:
             data = json.dumps(body, separators=(",", ":")).encode("utf-8")
             all_headers["Content-Type"] = "application/json"
-        sender = Sender(
-            {"id": token.id, "key": token.key, "algorithm": "sha256"},
-            url,
+        all_headers["Authorization"] = storage_authorization(
+            token.id,
+            token.key,
             method,
-            content=data if data is not None else "",
-            content_type=all_headers.get("Content-Type", ""),
-            always_hash_content=data is not None,
-            _timestamp=str(int(self._clock() + self._offset)),
+            url,
+            timestamp=int(self._clock() + self._offset),
+            body=data,
         )
-        all_headers["Authorization"] = sender.request_header
         self._storage_requests += 1
         try:
             async with self._http.request(
