@@ -1,0 +1,203 @@
+"""The server side of the end-to-end tests: read and write bookmark records as Firefox.
+
+Records are decrypted and encrypted here with the account's kSync and the
+``crypto/keys`` bundle, independently of the daemon's own Sync code, so that a test
+checks what really sits on the server. Writes go straight into the stack's storage as
+another client's upload would (a folder's ``children`` updated in the same write as the
+item), on the stack's own event loop.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from fxstack.sync.db import Query
+from fxstack.testing import StackThread
+
+ROOT_TITLES = {
+    "menu": "Bookmarks Menu",
+    "toolbar": "Bookmarks Toolbar",
+    "unfiled": "Other Bookmarks",
+    "mobile": "Mobile Bookmarks",
+}
+GUID_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+
+
+def new_guid() -> str:
+    return "".join(secrets.choice(GUID_ALPHABET) for _ in range(12))
+
+
+@dataclass(frozen=True, repr=False)
+class KeyBundle:
+    enc: bytes
+    mac: bytes
+
+    @classmethod
+    def from_ksync(cls, ksync: bytes) -> KeyBundle:
+        return cls(ksync[:32], ksync[32:])
+
+    def decrypt(self, payload: str) -> dict[str, Any]:
+        envelope = json.loads(payload)
+        expected = hmac.new(self.mac, envelope["ciphertext"].encode(), hashlib.sha256).hexdigest()
+        assert hmac.compare_digest(expected, envelope["hmac"].lower()), "HMAC mismatch"
+        decryptor = Cipher(
+            algorithms.AES(self.enc), modes.CBC(base64.b64decode(envelope["IV"]))
+        ).decryptor()
+        padded = decryptor.update(base64.b64decode(envelope["ciphertext"])) + decryptor.finalize()
+        unpadder = padding.PKCS7(128).unpadder()
+        return json.loads(unpadder.update(padded) + unpadder.finalize())
+
+    def encrypt(self, cleartext: dict[str, Any]) -> str:
+        iv = os.urandom(16)
+        padder = padding.PKCS7(128).padder()
+        padded = padder.update(json.dumps(cleartext).encode()) + padder.finalize()
+        encryptor = Cipher(algorithms.AES(self.enc), modes.CBC(iv)).encryptor()
+        ciphertext = base64.b64encode(encryptor.update(padded) + encryptor.finalize()).decode()
+        mac = hmac.new(self.mac, ciphertext.encode(), hashlib.sha256).hexdigest()
+        return json.dumps(
+            {"ciphertext": ciphertext, "IV": base64.b64encode(iv).decode(), "hmac": mac}
+        )
+
+
+class RemoteBookmarks:
+    """One account's bookmarks collection on the local stack."""
+
+    def __init__(self, stack: StackThread, email: str) -> None:
+        self._stack = stack
+        account = stack.stack.fxa.state.account_by_email(email)
+        assert account is not None, email
+        self._fxa_uid = account.uid
+        self._root_bundle = KeyBundle.from_ksync(account.ksync)
+
+    # -- server state ---------------------------------------------------------------------
+
+    @property
+    def storage_uid(self) -> int | None:
+        """None until some client has asked the tokenserver for this account."""
+        users = self._stack.stack.sync.tokens.users
+        return users[self._fxa_uid].storage_uid if self._fxa_uid in users else None
+
+    def _bsos(self, collection: str) -> list[Any]:
+        uid = self.storage_uid
+        if uid is None:
+            return []
+
+        async def query() -> list[Any]:
+            bsos, _ = self._stack.stack.sync.db.query(uid, collection, Query())
+            return bsos
+
+        return self._stack.call(query())
+
+    def _bundle(self) -> KeyBundle | None:
+        keys = [bso for bso in self._bsos("crypto") if bso.id == "keys"]
+        if not keys:
+            return None
+        cleartext = self._root_bundle.decrypt(keys[0].payload)
+        enc, mac = cleartext.get("collections", {}).get("bookmarks") or cleartext["default"]
+        return KeyBundle(base64.b64decode(enc), base64.b64decode(mac))
+
+    def records(self) -> dict[str, dict[str, Any]]:
+        """Every bookmark record, decrypted, by id (tombstones included)."""
+        bundle = self._bundle()
+        if bundle is None:
+            return {}
+        return {bso.id: bundle.decrypt(bso.payload) for bso in self._bsos("bookmarks")}
+
+    def live(self) -> dict[str, dict[str, Any]]:
+        return {rid: r for rid, r in self.records().items() if not r.get("deleted")}
+
+    def find(self, **match: Any) -> list[dict[str, Any]]:
+        return [r for r in self.live().values() if all(r.get(k) == v for k, v in match.items())]
+
+    def children_titles(self, folder_id: str) -> list[str]:
+        records = self.live()
+        return [records[c].get("title", "") for c in records[folder_id].get("children", [])]
+
+    # -- writing as Firefox does ------------------------------------------------------------
+
+    def _write(self, records: list[dict[str, Any]]) -> None:
+        bundle = self._bundle()
+        uid = self.storage_uid
+        assert bundle is not None and uid is not None, "the daemon has not set up the account"
+        bsos = [
+            {
+                "id": r["id"],
+                "payload": bundle.encrypt(r),
+                "sortindex": 1_000_000 if r.get("type") == "folder" else 0,
+            }
+            for r in records
+        ]
+
+        async def write() -> None:
+            self._stack.stack.sync.write_records(uid, "bookmarks", bsos)
+
+        self._stack.call(write())
+
+    def insert(self, parent_id: str, index: int, *, title: str, url: str | None = None) -> str:
+        """Add a bookmark (or a folder when ``url`` is None) at ``index`` in ``parent_id``."""
+        records = self.live()
+        parent = dict(records[parent_id])
+        guid = new_guid()
+        item: dict[str, Any] = {
+            "id": guid,
+            "type": "bookmark" if url else "folder",
+            "parentid": parent_id,
+            "parentName": parent.get("title", ""),
+            "title": title,
+            "dateAdded": int(time.time() * 1000),
+            "hasDupe": True,
+        }
+        if url:
+            item["bmkUri"] = url
+        else:
+            item["children"] = []
+        children = list(parent.get("children", []))
+        children.insert(index, guid)
+        parent["children"] = children
+        self._write([item, parent])
+        return guid
+
+    def rename(self, guid: str, title: str) -> None:
+        record = dict(self.live()[guid])
+        record["title"] = title
+        self._write([record])
+
+    def move(self, guid: str, new_parent_id: str, index: int) -> None:
+        records = self.live()
+        record = dict(records[guid])
+        old_parent = dict(records[record["parentid"]])
+        old_parent["children"] = [c for c in old_parent["children"] if c != guid]
+        new_parent = (
+            old_parent if new_parent_id == old_parent["id"] else dict(records[new_parent_id])
+        )
+        children = [c for c in new_parent.get("children", []) if c != guid]
+        children.insert(index, guid)
+        new_parent["children"] = children
+        record["parentid"] = new_parent_id
+        record["parentName"] = new_parent.get("title", "")
+        changed = (
+            [record, old_parent] if new_parent is old_parent else [record, old_parent, new_parent]
+        )
+        self._write(changed)
+
+    def delete(self, guid: str) -> None:
+        """Delete an item (a folder with all below it), leaving tombstones as Firefox does."""
+        records = self.live()
+        record = records[guid]
+        doomed = [guid]
+        for child in doomed:
+            doomed.extend(records[child].get("children", []))
+        parent = dict(records[record["parentid"]])
+        parent["children"] = [c for c in parent["children"] if c != guid]
+        self._write([parent, *({"id": d, "deleted": True} for d in doomed)])
