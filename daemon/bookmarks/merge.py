@@ -5,26 +5,83 @@
 - ``base``: the merged tree both sides agreed on at the end of the last sync (empty on
   a profile's first sync);
 - ``local``: the browser's tree projected onto Sync GUIDs. It holds only what the browser
-  can show (bookmarks and folders, under no hidden root); it carries no ``extra``.
+  can show (bookmarks and folders, under no hidden root) and carries no ``extra``;
   ``local.tombstones`` may name items the browser is known to have deleted;
 - ``remote``: the repaired server tree (``daemon.bookmarks.tree``).
 
-An item "changed on a side" when it differs from ``base``; ``Item.modified`` (seconds)
-says how recent each side's copy is. Rules are documented and numbered below.
+An item *changed on a side* when that side's copy differs from ``base`` (an item not in
+``base`` counts as changed on every side that has it). ``Item.modified`` (seconds) says
+how recent each side's copy is. The rules, each tested by a test named after it:
+
+R1  One-sided change. A change on one side beats no change on the other.
+R2  Per-field values. ``title``, ``url`` and ``extra`` (as one unit) are merged field by
+    field: a field changed on one side only takes that side's value, so a local title
+    edit and a remote URL edit are both kept; a field changed on both sides takes the
+    newer side's value, ties going to remote. The browser knows no ``extra``, so the
+    local side never changes it. A bookmark becomes a query (and back) when the merged
+    URL becomes (or stops being) a ``place:`` URL.
+R3  Moves. A move on one side beats none; moves on both sides to different folders go
+    to the newer side (the recency of a move is the newer of the item's and its new
+    parent's ``modified``), ties to remote.
+R4  Children order. If one side reordered (or added to, or removed from) a folder, its
+    order is taken; if both did, the newer folder's order comes first, then the other
+    side's additions in their order; children that arrive otherwise (moved up from a
+    deleted folder) are appended in tree order. Relative order is never scrambled.
+R5  Deletions. Deleted on one side and unchanged (value and parent) on the other →
+    deleted. Edited or moved on one side and deleted on the other → kept (revived).
+    Deleted on both → deleted. A deleted folder's surviving children (edited or new on
+    the other side) move to its nearest surviving ancestor: nothing vanishes that no
+    side deleted.
+R6  Roots. The four roots always exist, under ``places``; they are never deleted, moved
+    or retitled (the remote title, else the Firefox default, is kept).
+R7  Content matching. Items new on both sides (not in ``base``) are matched by content
+    within the same parent — bookmark/query by title and URL, folder by title (then
+    their children, recursively), separator by position — in order; the local item
+    takes the remote GUID (``remapped``). Repeated first syncs therefore never
+    duplicate anything. Unmatched new items of both sides are all kept.
+R8  Hidden items. What the browser cannot show — separators, queries, livemarks,
+    ``extra`` fields, anything under a root in ``hidden_roots`` (or a root the local
+    tree lacks) — is never deleted or changed because the local side lacks it: the
+    local side has no opinion about it. It keeps its place among its siblings: when the
+    browser reorders the visible children of a folder, each hidden child stays right
+    after the visible sibling it followed (at the start if none). The exception is a
+    folder the browser deleted: hidden content the remote did not change goes with it.
+R9  Kind clashes. When one GUID is, say, a folder locally and a bookmark remotely, the
+    remote item keeps the GUID and the local item is given a fresh GUID and merged as a
+    new local item (``remapped``; never a crash, nothing lost). Bookmark ↔ query is not
+    a clash (R2).
+R10 Invalid remote records. A remote item whose validity is ``REPLACE`` loses to the
+    local (or, for what the browser cannot show, the base) copy, which is uploaded;
+    without one it is deleted. Remote items rewritten for validity (``REUPLOAD``) or
+    with a repaired structure (``Tree.diverged``) are uploaded even if unchanged.
+R11 Cycles. Concurrent moves that would make a cycle are undone for the item closing
+    it: it goes to its other side's parent, else its base parent, else ``unfiled``.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
+from enum import Enum, auto
 
-from .model import Tree
+from .model import (
+    PLACES_ROOT,
+    ROOT_TITLES,
+    UNFILED,
+    USER_ROOTS,
+    Item,
+    Kind,
+    Tree,
+    Validity,
+    new_guid,
+)
 
 
 @dataclass(slots=True)
 class MergeStats:
     items: int = 0  # live items in the merged tree
-    local_wins: int = 0  # items whose value or place came from the local side
-    remote_wins: int = 0  # items whose value or place came from the remote side
+    local_wins: int = 0  # items whose merged copy differs from the remote one
+    remote_wins: int = 0  # items whose merged copy differs from the local one
     conflicts: int = 0  # fields or moves changed on both sides, settled by recency
     matched: int = 0  # new local items matched to new remote items by content
     deleted: int = 0
@@ -37,7 +94,7 @@ class MergeResult:
     """The merge's outcome.
 
     - ``tree``: the complete merged tree (items the browser cannot show included), with
-      local GUIDs already replaced by their remaps.
+      local GUIDs already replaced by their remaps; ``tree.tombstones`` = ``deleted``.
     - ``remapped``: local GUID → GUID it takes (a content match's remote GUID, or a fresh
       one when the local item clashed in kind with the remote item of the same GUID).
     - ``deleted``: every GUID that must not exist after this sync (tombstone it on the
@@ -59,6 +116,551 @@ def merge(
     """Merge the local and remote trees against their common ``base``.
 
     ``hidden_roots`` are user roots the browser does not show (e.g. ``menu``): the local
-    side has no opinion about anything under them.
+    side has no opinion about anything under them (R8).
     """
-    raise NotImplementedError
+    return _Merger(base, local, remote, hidden_roots).run()
+
+
+class _Opinion(Enum):
+    PRESENT = auto()
+    DELETED = auto()
+    NONE = auto()  # the side cannot see the item: as in base (or absent if new)
+
+
+def _compatible(a: Kind, b: Kind) -> bool:
+    bookmarkish = (Kind.BOOKMARK, Kind.QUERY)
+    return a == b or (a in bookmarkish and b in bookmarkish)
+
+
+def _content_key(item: Item, position: int) -> tuple[object, ...] | None:
+    """What two new items must share to be the same item (R7)."""
+    if item.kind in (Kind.BOOKMARK, Kind.QUERY):
+        return ("bookmark", item.title, item.url)
+    if item.kind is Kind.FOLDER:
+        return ("folder", item.title)
+    if item.kind is Kind.SEPARATOR:
+        return ("separator", position)
+    return None  # livemarks are never matched
+
+
+class _Merger:
+    def __init__(self, base: Tree, local: Tree, remote: Tree, hidden_roots: frozenset[str]):
+        self.base = base.items
+        self.remote = remote.items
+        self.remote_tree = remote
+        self.local_tombstones = set(local.tombstones)
+        self.stats = MergeStats()
+        self.remapped: dict[str, str] = {}
+        # R8: a root the local tree lacks is as good as hidden.
+        self.hidden_roots = frozenset(hidden_roots) | {
+            r for r in USER_ROOTS if r not in local.items
+        }
+        self.local = self._visible_local(local.items)
+
+    # ----------------------------------------------------------------- preparation
+
+    def _visible_local(self, items: dict[str, Item]) -> dict[str, Item]:
+        """The local items under visible roots, as private copies."""
+        out: dict[str, Item] = {}
+        for root in USER_ROOTS:
+            if root in self.hidden_roots or root not in items:
+                continue
+            stack = [(root, PLACES_ROOT)]
+            while stack:
+                guid, parent = stack.pop()
+                item = items.get(guid)
+                if item is None or guid in out:
+                    continue
+                copy = Item(
+                    guid=item.guid,
+                    kind=item.kind,
+                    parent=parent,  # the folder listing it, whatever the item says
+                    title=item.title,
+                    url=item.url,
+                    children=[c for c in item.children if c in items],
+                    date_added=item.date_added,
+                    modified=item.modified,
+                    extra=dict(item.extra),
+                )
+                out[guid] = copy
+                stack.extend((c, guid) for c in copy.children)
+        return out
+
+    def _rekey_kind_clashes(self) -> set[str]:
+        """R9: give clashing local items fresh GUIDs; their old GUID defers to remote."""
+        clashes = [
+            guid
+            for guid, item in self.local.items()
+            if guid not in USER_ROOTS
+            and guid in self.remote
+            and not _compatible(item.kind, self.remote[guid].kind)
+        ]
+        for guid in clashes:
+            self._rename_local(guid, new_guid())
+            self.stats.rekeyed += 1
+        return set(clashes)
+
+    def _rename_local(self, old: str, new: str) -> None:
+        item = self.local.pop(old)
+        item.guid = new
+        self.local[new] = item
+        parent = self.local.get(item.parent)
+        if parent is not None:
+            parent.children = [new if c == old else c for c in parent.children]
+        for child in item.children:
+            if child in self.local:
+                self.local[child].parent = new
+        self.remapped[old] = new
+
+    def _match_new_items(self) -> None:
+        """R7: pair items new on both sides by content, folder by folder."""
+        local_new = {g for g in self.local if g not in self.base and g not in self.remote}
+        remote_new = {g for g in self.remote if g not in self.base and g not in self.local}
+        if not local_new or not remote_new:
+            return
+        pairs: deque[tuple[str, str]] = deque(
+            (g, g) for g, item in self.local.items() if item.kind.is_folder and g in self.remote
+        )
+        matches: dict[str, str] = {}
+        while pairs:
+            local_folder, remote_folder = pairs.popleft()
+            remote_children = self.remote[remote_folder].children
+            candidates: dict[tuple[object, ...], deque[str]] = {}
+            for position, guid in enumerate(remote_children):
+                if guid in remote_new:
+                    key = _content_key(self.remote[guid], position)
+                    if key is not None:
+                        candidates.setdefault(key, deque()).append(guid)
+            if not candidates:
+                continue
+            for position, guid in enumerate(self.local[local_folder].children):
+                if guid not in local_new or guid in matches:
+                    continue
+                key = _content_key(self.local[guid], position)
+                queue = candidates.get(key) if key is not None else None
+                if not queue:
+                    continue
+                remote_guid = queue.popleft()
+                remote_new.discard(remote_guid)
+                matches[guid] = remote_guid
+                if self.local[guid].kind.is_folder:
+                    pairs.append((guid, remote_guid))
+        for old, new in matches.items():
+            self._rename_local(old, new)
+        self.stats.matched = len(matches)
+
+    # ------------------------------------------------------------------- visibility
+
+    def _base_visibility(self) -> tuple[set[str], set[str]]:
+        """Base items the browser could see, and hidden ones inside a folder it deleted."""
+        visible: set[str] = set()
+        doomed: set[str] = set()
+        for root in USER_ROOTS:
+            if root in self.hidden_roots or root not in self.base:
+                continue
+            stack: list[tuple[str, bool, bool]] = [(root, True, False)]
+            while stack:
+                guid, shown, in_deleted = stack.pop()
+                item = self.base.get(guid)
+                if item is None:
+                    continue
+                shown = shown and item.kind.shown_in_chrome
+                if shown:
+                    visible.add(guid)
+                    if guid not in self.local and guid not in USER_ROOTS:
+                        in_deleted = True
+                elif in_deleted:
+                    doomed.add(guid)
+                stack.extend((c, shown, in_deleted) for c in item.children)
+        return visible, doomed
+
+    # ------------------------------------------------------------------------- run
+
+    def run(self) -> MergeResult:
+        defer_to_remote = self._rekey_kind_clashes()
+        self._match_new_items()
+        base_visible, doomed = self._base_visibility()
+        self.local_tombstones = {self.remapped.get(g, g) for g in self.local_tombstones}
+
+        order = self._tree_order()
+        merged: dict[str, Item] = {}
+        lviews: dict[str, Item | None] = {}
+        rviews: dict[str, Item | None] = {}
+        upload: set[str] = set()
+        gone: set[str] = set()
+        for guid in order:
+            lview = self._local_view(guid, base_visible, doomed, defer_to_remote)
+            rview = self._remote_view(guid)
+            lviews[guid], rviews[guid] = lview, rview
+            item = self._merge_item(guid, lview, rview, upload)
+            if item is None:
+                gone.add(guid)
+            else:
+                merged[guid] = item
+
+        parents = {g: self._merge_parent(g, lviews[g], rviews[g], merged) for g in merged}
+        self._break_cycles(parents, lviews, rviews, merged)
+        self._assemble(merged, parents, lviews, rviews, order)
+
+        deleted = (gone | self.remote_tree.tombstones | self.local_tombstones) - merged.keys()
+        upload |= {g for g in self.remote_tree.diverged if g in merged}
+        for guid, item in merged.items():
+            remote_item = self.remote.get(guid)
+            if remote_item is None or not self._same(item, remote_item):
+                self.stats.local_wins += 1
+            local_item = self.local.get(guid)
+            if local_item is None or not self._same(item, local_item, local_side=True):
+                self.stats.remote_wins += 1
+        self.stats.items = len(merged)
+        self.stats.deleted = len(gone)
+        return MergeResult(
+            tree=Tree(items=merged, tombstones=deleted),
+            remapped=self.remapped,
+            deleted=deleted,
+            upload=upload,
+            stats=self.stats,
+        )
+
+    def _tree_order(self) -> list[str]:
+        """Every GUID any side knows, in a stable tree order (remote, local, base)."""
+        seen: dict[str, None] = {}
+        for items in (self.remote, self.local, self.base):
+            visited: set[str] = set()
+            for root in USER_ROOTS:
+                stack = [root]
+                while stack:
+                    guid = stack.pop()
+                    item = items.get(guid)
+                    if item is None or guid in visited:
+                        continue
+                    visited.add(guid)
+                    seen[guid] = None
+                    stack.extend(reversed(item.children))
+        for root in USER_ROOTS:
+            seen[root] = None
+        for items in (self.remote, self.local, self.base):
+            for guid in items:
+                seen[guid] = None
+        return list(seen)
+
+    # --------------------------------------------------------------- per-item views
+
+    def _local_view(
+        self, guid: str, base_visible: set[str], doomed: set[str], defer: set[str]
+    ) -> Item | None:
+        """The local copy, the base copy where the browser has no opinion, or None."""
+        opinion, item = self._local_opinion(guid, base_visible, doomed, defer)
+        if opinion is _Opinion.PRESENT:
+            return item
+        if opinion is _Opinion.NONE:
+            return self.base.get(guid)
+        return None
+
+    def _local_opinion(
+        self, guid: str, base_visible: set[str], doomed: set[str], defer: set[str]
+    ) -> tuple[_Opinion, Item | None]:
+        if guid in defer:
+            remote = self.remote.get(guid)
+            return (_Opinion.PRESENT, remote) if remote else (_Opinion.NONE, None)
+        item = self.local.get(guid)
+        if item is not None:
+            return _Opinion.PRESENT, item
+        if guid in USER_ROOTS:
+            return _Opinion.NONE, None
+        if guid in self.local_tombstones or guid in base_visible or guid in doomed:
+            return _Opinion.DELETED, None
+        return _Opinion.NONE, None
+
+    def _remote_view(self, guid: str) -> Item | None:
+        return self.remote.get(guid)
+
+    def _changed(self, item: Item, *, local_side: bool) -> bool:
+        """Whether a side's copy differs from base in value or parent."""
+        base = self.base.get(item.guid)
+        if base is None:
+            return True
+        if item.parent != base.parent or item.title != base.title or item.url != base.url:
+            return True
+        if not _compatible(item.kind, base.kind):
+            return True
+        return not local_side and item.extra != base.extra
+
+    def _same(self, merged: Item, other: Item, *, local_side: bool = False) -> bool:
+        return (
+            merged.kind == other.kind
+            and merged.title == other.title
+            and merged.url == other.url
+            and merged.parent == other.parent
+            and merged.children == other.children
+            and (local_side or merged.extra == other.extra)
+        )
+
+    # ---------------------------------------------------------------------- values
+
+    def _merge_item(
+        self, guid: str, lview: Item | None, rview: Item | None, upload: set[str]
+    ) -> Item | None:
+        base = self.base.get(guid)
+        if guid in USER_ROOTS:  # R6
+            title = rview.title if rview else ROOT_TITLES[guid]
+            extra = dict(rview.extra) if rview else dict(base.extra) if base else {}
+            dates = [i.date_added for i in (lview, rview, base) if i and i.date_added > 0]
+            modified = max((i.modified for i in (lview, rview) if i), default=0.0)
+            if rview is None or rview.validity is not Validity.VALID:
+                upload.add(guid)
+            return Item(
+                guid, Kind.FOLDER, PLACES_ROOT, title, None, [], min(dates, default=0),
+                modified, extra,
+            )  # fmt: skip
+
+        if rview is not None and rview.validity is Validity.REPLACE:  # R10
+            upload.add(guid)
+            if lview is None or lview.validity is Validity.REPLACE:
+                return None
+            return self._copy(lview, from_local=lview is self.local.get(guid))
+        if rview is not None and rview.validity is Validity.REUPLOAD:
+            upload.add(guid)
+
+        if lview is None and rview is None:
+            return None
+        if lview is None or rview is None:  # R5
+            survivor = lview or rview
+            assert survivor is not None
+            from_local = lview is not None and lview is self.local.get(guid)
+            if base is not None and not self._changed(survivor, local_side=from_local):
+                return None  # deleted on one side, unchanged on the other
+            if base is not None:
+                self.stats.revived += 1
+            return self._copy(survivor, from_local=from_local)
+
+        return self._merge_values(guid, lview, rview, base)
+
+    def _copy(self, item: Item, *, from_local: bool) -> Item:
+        base = self.base.get(item.guid)
+        extra = (dict(base.extra) if base else {}) if from_local else dict(item.extra)
+        return Item(
+            guid=item.guid,
+            kind=item.kind,
+            parent=item.parent,
+            title=item.title,
+            url=item.url,
+            date_added=item.date_added,
+            modified=item.modified,
+            extra=extra,
+        )
+
+    def _merge_values(self, guid: str, local: Item, remote: Item, base: Item | None) -> Item:
+        """R1, R2: field by field."""
+        local_is_browser = local is self.local.get(guid)
+        local_extra = (dict(base.extra) if base else {}) if local_is_browser else local.extra
+        local_newer = local.modified > remote.modified
+
+        def pick(lvalue: object, rvalue: object, bvalue: object) -> object:
+            if lvalue == rvalue:
+                return rvalue
+            local_changed = base is None or lvalue != bvalue
+            remote_changed = base is None or rvalue != bvalue
+            if local_changed and remote_changed:
+                self.stats.conflicts += 1
+                return lvalue if local_newer else rvalue
+            return lvalue if local_changed else rvalue
+
+        title = pick(local.title, remote.title, base.title if base else None)
+        url = pick(local.url, remote.url, base.url if base else None)
+        extra = pick(local_extra, remote.extra, base.extra if base else None)
+        kind = remote.kind if remote.kind == local.kind else local.kind
+        if kind in (Kind.BOOKMARK, Kind.QUERY) and isinstance(url, str):
+            kind = Kind.QUERY if url.startswith("place:") else Kind.BOOKMARK
+        dates = [i.date_added for i in (local, remote, base) if i and i.date_added > 0]
+        assert isinstance(title, str) and (url is None or isinstance(url, str))
+        assert isinstance(extra, dict)
+        return Item(
+            guid=guid,
+            kind=kind,
+            parent="",  # settled by _merge_parent
+            title=title,
+            url=url,
+            date_added=min(dates, default=0),
+            modified=max(local.modified, remote.modified),
+            extra=dict(extra),
+        )
+
+    # ------------------------------------------------------------------- structure
+
+    def _merge_parent(
+        self, guid: str, lview: Item | None, rview: Item | None, merged: dict[str, Item]
+    ) -> str:
+        """R3: which folder the item ends up in (R5: nearest surviving ancestor)."""
+        if guid in USER_ROOTS:
+            return PLACES_ROOT
+        base = self.base.get(guid)
+        if lview is None or rview is None or lview.parent == rview.parent:
+            chosen = (lview or rview or base).parent  # type: ignore[union-attr]
+        else:
+            local_moved = base is None or lview.parent != base.parent
+            remote_moved = base is None or rview.parent != base.parent
+            if local_moved and remote_moved:
+                self.stats.conflicts += 1
+                chosen = (
+                    lview.parent
+                    if self._move_time(lview, self.local) > self._move_time(rview, self.remote)
+                    else rview.parent
+                )
+            else:
+                chosen = lview.parent if local_moved else rview.parent
+        return self._surviving_folder(chosen, merged)
+
+    def _move_time(self, item: Item, side: dict[str, Item]) -> float:
+        parent = side.get(item.parent)
+        return max(item.modified, parent.modified if parent else 0.0)
+
+    def _surviving_folder(self, guid: str, merged: dict[str, Item]) -> str:
+        """``guid`` if it is a merged folder, else its nearest surviving ancestor."""
+        seen: set[str] = set()
+        while guid not in seen:
+            item = merged.get(guid)
+            if item is not None and item.kind.is_folder:
+                return guid
+            seen.add(guid)
+            known = self.base.get(guid) or self.remote.get(guid) or self.local.get(guid)
+            if known is None or known.parent == PLACES_ROOT:
+                break
+            guid = known.parent
+        return UNFILED
+
+    def _break_cycles(
+        self,
+        parents: dict[str, str],
+        lviews: dict[str, Item | None],
+        rviews: dict[str, Item | None],
+        merged: dict[str, Item],
+    ) -> None:
+        """R11."""
+        children: dict[str, list[str]] = {}
+        for guid, parent in parents.items():
+            children.setdefault(parent, []).append(guid)
+        reachable: set[str] = set()
+
+        def reach(start: str) -> None:
+            stack = [start]
+            while stack:
+                guid = stack.pop()
+                if guid not in reachable:
+                    reachable.add(guid)
+                    stack.extend(children.get(guid, ()))
+
+        for root in USER_ROOTS:
+            reach(root)
+        if len(reachable) == len(merged):
+            return
+        for guid in [g for g in merged if g not in reachable]:
+            if guid in reachable:
+                continue
+            path: set[str] = set()
+            current = guid
+            while current not in path and current not in reachable:
+                path.add(current)
+                current = parents[current]
+            if current in reachable:
+                continue
+            base = self.base.get(current)
+            options = [view.parent for view in (lviews[current], rviews[current], base) if view] + [
+                UNFILED
+            ]
+            target = next(
+                p for p in options if p in reachable and p in merged and merged[p].kind.is_folder
+            )
+            parents[current] = target
+            children.setdefault(target, []).append(current)
+            self.stats.conflicts += 1
+            reach(current)
+
+    def _assemble(
+        self,
+        merged: dict[str, Item],
+        parents: dict[str, str],
+        lviews: dict[str, Item | None],
+        rviews: dict[str, Item | None],
+        order: list[str],
+    ) -> None:
+        """R4, R8: fill in every folder's ``children``."""
+        members: dict[str, list[str]] = {}
+        for guid in order:  # tree order, for children that come from nowhere in particular
+            if guid in merged:
+                merged[guid].parent = parents[guid]
+                members.setdefault(parents[guid], []).append(guid)
+        for folder_guid, kids in members.items():
+            if folder_guid == PLACES_ROOT:
+                continue
+            merged[folder_guid].children = self._order_children(
+                folder_guid, kids, lviews.get(folder_guid), rviews.get(folder_guid)
+            )
+
+    def _order_children(
+        self, guid: str, members: list[str], lview: Item | None, rview: Item | None
+    ) -> list[str]:
+        base = self.base.get(guid)
+        base_order = base.children if base else None
+        remote_order = rview.children if rview else None
+        local_item = self.local.get(guid)
+        if local_item is not None and lview is local_item:
+            local_visible = local_item.children
+            local_order: list[str] | None = self._with_hidden(
+                local_visible, remote_order if remote_order is not None else base_order
+            )
+            local_changed = base_order is None or local_visible != [
+                c for c in base_order if self._was_visible(c)
+            ]
+        else:
+            local_order = lview.children if lview else None
+            local_changed = local_order is not None and local_order != base_order
+        remote_changed = remote_order is not None and remote_order != base_order
+
+        local_first = local_changed and (
+            not remote_changed
+            or (lview is not None and rview is not None and lview.modified > rview.modified)
+        )
+        if local_changed and remote_changed:
+            self.stats.conflicts += 1
+        sources: list[list[str] | None]
+        if local_first:
+            sources = [local_order, remote_order, base_order]
+        elif remote_changed:
+            sources = [remote_order, local_order, base_order]
+        else:
+            sources = [base_order, remote_order, local_order]
+        wanted = set(members)
+        out: dict[str, None] = {}
+        for source in sources:
+            for child in source or ():
+                if child in wanted:
+                    out[child] = None
+        for child in members:
+            out[child] = None
+        return list(out)
+
+    def _was_visible(self, guid: str) -> bool:
+        item = self.base.get(guid)
+        return item is not None and item.kind.shown_in_chrome
+
+    def _with_hidden(self, visible: list[str], anchors: list[str] | None) -> list[str]:
+        """R8: the browser's order with hidden siblings put back after their anchors."""
+        if not anchors:
+            return list(visible)
+        shown = set(visible)
+        head: list[str] = []
+        after: dict[str, list[str]] = {}
+        anchor: str | None = None
+        for guid in anchors:
+            if guid in shown:
+                anchor = guid
+                continue
+            item = self.remote.get(guid) or self.base.get(guid)
+            if item is None or item.kind.shown_in_chrome:
+                continue  # deleted or moved away by the browser
+            (after.setdefault(anchor, []) if anchor else head).append(guid)
+        out = head
+        for guid in visible:
+            out.append(guid)
+            out.extend(after.get(guid, ()))
+        return out
