@@ -58,15 +58,6 @@ class ServerConfig:
         return cls(**{name: data[name] for name in names})
 
 
-MOZILLA = ServerConfig(
-    content_url="https://accounts.firefox.com",
-    auth_url="https://api.accounts.firefox.com/v1",
-    oauth_url="https://oauth.accounts.firefox.com/v1",
-    profile_url="https://profile.accounts.firefox.com/v1",
-    token_server_url="https://token.services.mozilla.com/1.0/sync/1.5",  # noqa: S106
-)
-
-
 def is_loopback(host: str) -> bool:
     if host == "localhost" or host.endswith(".localhost"):
         return True
@@ -146,3 +137,12 @@ async def discover(http: aiohttp.ClientSession, server_url: str) -> ServerConfig
     except aiohttp.ClientError as error:
         raise NetworkError(f"Cannot reach {content_url}: {type(error).__name__}.") from error
     return config_from_document(content_url, document)
+
+
+MOZILLA = ServerConfig(
+    content_url="https://accounts.firefox.com",
+    auth_url="https://api.accounts.firefox.com/v1",
+    oauth_url="https://oauth.accounts.firefox.com/v1",
+    profile_url="https://profile.accounts.firefox.com/v1",
+    token_server_url="https://token.services.mozilla.com/1.0/sync/1.5",  # noqa: S106
+)

@@ -1,0 +1,279 @@
+"""An HTTP client for the Firefox Accounts auth server and its OAuth routes.
+
+One method per endpoint; each validates the answer (``daemon.fxa.wire``) and turns error
+answers into ``FoxbridgeError``s (``daemon.fxa.errors``). Two retries happen here because
+they are part of the protocol, not policy: a request refused for clock skew (errno 111)
+is re-signed once with the server's time, and a login refused for the spelling of the
+email (errno 120) is re-stretched once with the account's spelling.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from daemon import __version__
+from daemon.fxa import crypto, hawk, wire
+from daemon.fxa.errors import (
+    AccountOfflineError,
+    ClockSkewError,
+    IncorrectEmailCaseError,
+    MalformedResponseError,
+    error_for,
+)
+from daemon.fxa.servers import ServerConfig
+
+log = logging.getLogger(__name__)
+
+OLDSYNC_SCOPE = "https://identity.mozilla.com/apps/oldsync"
+# The public client Firefox desktop signs in with; the only one Mozilla's servers let
+# exchange a session for Sync tokens. Self-hosters may register their own.
+FIREFOX_DESKTOP_CLIENT_ID = "5882386c6d801776"
+REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30)
+
+
+def user_agent() -> str:
+    system = f"{platform.system() or 'Unknown'}; {platform.machine()}"
+    return f"foxbridge/{__version__} ({system}) Python/{platform.python_version()}"
+
+
+@dataclass(frozen=True, repr=False)
+class SignIn:
+    """A login answer and what is needed to finish it (the unwrapBKey stays client-side)."""
+
+    result: wire.LoginResult
+    email: str  # the spelling the account uses
+    unwrap_b_key: bytes
+
+    def __repr__(self) -> str:
+        return f"SignIn(email={self.email!r}, result={self.result!r})"
+
+
+class FxaClient:
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        servers: ServerConfig,
+        *,
+        client_id: str = FIREFOX_DESKTOP_CLIENT_ID,
+    ) -> None:
+        self.http = http
+        self.servers = servers
+        self.client_id = client_id
+        self.clock_offset = 0.0  # server time minus ours, learnt from errno 111
+
+    # Transport
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        token: crypto.TokenKeys | None = None,
+        query: str = "",
+    ) -> Any:
+        url = self.servers.auth_url + path + (f"?{query}" if query else "")
+        for attempt in range(2):
+            try:
+                return await self._send(method, url, body, token)
+            except ClockSkewError as error:
+                if token is None or attempt == 1:
+                    raise
+                self.clock_offset = error.server_time - time.time()
+                log.info("clock differs from the account server's by %.0f s", self.clock_offset)
+        raise AssertionError("unreachable")
+
+    async def _send(
+        self, method: str, url: str, body: dict[str, Any] | None, token: crypto.TokenKeys | None
+    ) -> Any:
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        headers = {"User-Agent": user_agent(), "Accept": "application/json"}
+        if data is not None:
+            headers["Content-Type"] = hawk.CONTENT_TYPE
+        if token is not None:
+            headers["Authorization"] = hawk.authorization(
+                token, method, url, data, clock_offset=self.clock_offset
+            )
+        host = urlsplit(url).hostname
+        try:
+            async with self.http.request(
+                method, url, data=data, headers=headers, timeout=REQUEST_TIMEOUT
+            ) as response:
+                text = await response.text()
+                status, response_headers = response.status, dict(response.headers)
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise AccountOfflineError(
+                f"Cannot reach the account server at {host} ({type(error).__name__})."
+            ) from error
+        try:
+            answer = json.loads(text) if text else None
+        except ValueError:
+            answer = None
+            if status == 200:
+                raise MalformedResponseError("not JSON") from None
+        if status != 200:
+            raise error_for(status, answer, response_headers)
+        return answer
+
+    # Signing in
+
+    async def login(
+        self,
+        email: str,
+        stretched: crypto.StretchedPassword,
+        *,
+        unblock_code: str | None = None,
+        original_email: str | None = None,
+    ) -> wire.LoginResult:
+        body: dict[str, Any] = {
+            "email": email,
+            "authPW": stretched.auth_pw.hex(),
+            "reason": "signin",
+            "service": "sync",
+            "verificationMethod": "email-otp",
+        }
+        if unblock_code is not None:
+            body["unblockCode"] = unblock_code
+        if original_email is not None:
+            body["originalLoginEmail"] = original_email
+        answer = await self._request("POST", "/account/login", body=body, query="keys=true")
+        return wire.LoginResult.parse(answer, keys=True)
+
+    async def sign_in(
+        self, email: str, password: str, *, unblock_code: str | None = None
+    ) -> SignIn:
+        """Log in with a password, retrying once with the account's own email spelling."""
+        stretched = crypto.stretch_v1(email, password)
+        try:
+            result = await self.login(email, stretched, unblock_code=unblock_code)
+        except IncorrectEmailCaseError as error:
+            canonical = error.email
+            if canonical == email:
+                raise
+            stretched = crypto.stretch_v1(canonical, password)
+            result = await self.login(
+                canonical, stretched, unblock_code=unblock_code, original_email=email
+            )
+            email = canonical
+        return SignIn(result=result, email=email, unwrap_b_key=stretched.unwrap_b_key)
+
+    async def send_unblock_code(self, email: str) -> None:
+        await self._request("POST", "/account/login/send_unblock_code", body={"email": email})
+
+    async def verify_code(self, session_token: bytes, code: str) -> None:
+        await self._request(
+            "POST",
+            "/session/verify_code",
+            body={"code": code, "service": "sync"},
+            token=_session(session_token),
+        )
+
+    async def resend_code(self, session_token: bytes) -> None:
+        await self._request("POST", "/session/resend_code", body={}, token=_session(session_token))
+
+    async def verify_totp(self, session_token: bytes, code: str) -> bool:
+        answer = await self._request(
+            "POST",
+            "/session/verify/totp",
+            body={"code": code, "service": "sync"},
+            token=_session(session_token),
+        )
+        return wire.boolean(wire.obj(answer, "TOTP answer"), "success")
+
+    async def account_keys(self, key_fetch_token: bytes, unwrap_b_key: bytes) -> bytes:
+        """kB. Until the session is confirmed this fails with errno 104 and the token lives on."""
+        keys = crypto.token_keys(key_fetch_token, "keyFetchToken")
+        answer = await self._request("GET", "/account/keys", token=keys)
+        _ka, wrap_kb = crypto.unwrap_key_bundle(keys.extra, wire.key_bundle(answer))
+        return crypto.unwrap_kb(wrap_kb, unwrap_b_key)
+
+    # Sessions
+
+    async def session_status(self, session_token: bytes) -> wire.SessionStatus:
+        answer = await self._request("GET", "/session/status", token=_session(session_token))
+        return wire.SessionStatus.parse(answer)
+
+    async def destroy_session(self, session_token: bytes) -> None:
+        await self._request("POST", "/session/destroy", body={}, token=_session(session_token))
+
+    async def scoped_key_data(self, session_token: bytes, scope: str) -> wire.ScopedKeyData:
+        answer = await self._request(
+            "POST",
+            "/account/scoped-key-data",
+            body={"client_id": self.client_id, "scope": scope},
+            token=_session(session_token),
+        )
+        return wire.ScopedKeyData.parse(answer, scope)
+
+    # OAuth
+
+    async def oauth_token_with_session(
+        self, session_token: bytes, scope: str = OLDSYNC_SCOPE, *, ttl: int = 3600
+    ) -> wire.OAuthTokens:
+        """Access + refresh token (``access_type=offline``) for a confirmed session."""
+        answer = await self._request(
+            "POST",
+            "/oauth/token",
+            body={
+                "grant_type": "fxa-credentials",
+                "client_id": self.client_id,
+                "scope": scope,
+                "access_type": "offline",
+                "ttl": ttl,
+            },
+            token=_session(session_token),
+        )
+        return wire.OAuthTokens.parse(answer, want_refresh=True)
+
+    async def oauth_token_with_refresh(
+        self, refresh_token: str, scope: str = OLDSYNC_SCOPE, *, ttl: int = 3600
+    ) -> wire.OAuthTokens:
+        answer = await self._request(
+            "POST",
+            "/oauth/token",
+            body={
+                "grant_type": "refresh_token",
+                "client_id": self.client_id,
+                "refresh_token": refresh_token,
+                "scope": scope,
+                "ttl": ttl,
+            },
+        )
+        return wire.OAuthTokens.parse(answer, want_refresh=False)
+
+    async def destroy_oauth_token(self, token: str) -> None:
+        await self._request(
+            "POST", "/oauth/destroy", body={"client_id": self.client_id, "token": token}
+        )
+
+    # Devices
+
+    async def register_device(
+        self, session_token: bytes, name: str, *, device_id: str | None = None
+    ) -> wire.DeviceRecord:
+        """Create (or with ``device_id``, update) this session's device record."""
+        body: dict[str, Any] = {"name": name, "type": "desktop", "availableCommands": {}}
+        if device_id is not None:
+            body["id"] = device_id
+        answer = await self._request(
+            "POST", "/account/device", body=body, token=_session(session_token)
+        )
+        return wire.DeviceRecord.parse(answer)
+
+    async def devices(self, session_token: bytes) -> list[wire.DeviceRecord]:
+        answer = await self._request("GET", "/account/devices", token=_session(session_token))
+        if not isinstance(answer, list):
+            raise MalformedResponseError("the device list is not a list")
+        return [wire.DeviceRecord.parse(item) for item in answer]
+
+
+def _session(session_token: bytes) -> crypto.TokenKeys:
+    return crypto.token_keys(session_token, "sessionToken")
