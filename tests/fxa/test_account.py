@@ -1,0 +1,130 @@
+"""The signed-in account against the stack: fresh access tokens, disconnects, sign-out."""
+
+from __future__ import annotations
+
+import pytest
+
+from daemon.errors import NotSignedInError
+from daemon.fxa import secrets
+from daemon.fxa.account import Account, SignedOutError, load_account
+from daemon.fxa.login import login_with_password
+from tests.fxa.conftest import PASSWORD
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def account(stack, http, servers, paths, memory_keyring) -> Account:
+    stack.fxa.create_account("kim@example.org", PASSWORD, verification="none")
+    signed_in = await login_with_password(
+        paths, http, email="kim@example.org", password=PASSWORD, servers=servers
+    )
+    assert isinstance(signed_in, Account)
+    return signed_in
+
+
+async def assert_valid(stack, token: str, uid: str) -> None:
+    verified = await stack.fxa.verify_access_token(token)
+    assert verified is not None and verified.uid == uid
+
+
+def assert_signed_out_locally(paths, memory_keyring) -> None:
+    assert not paths.account_file.exists()
+    assert memory_keyring.entries == {}
+    with pytest.raises(NotSignedInError):
+        load_account(paths)
+
+
+async def test_credentials_describe_the_account(stack, http, account, paths):
+    credentials = load_account(paths).credentials(http)
+    assert credentials.token_server_url == f"{stack.url}/token/1.0/sync/1.5"
+    stack_account = stack.fxa.state.accounts[account.uid]
+    assert credentials.sync_key.ksync == stack_account.ksync
+    assert credentials.sync_key.kid == stack_account.kid
+    assert "refresh" not in repr(credentials) and stack_account.ksync.hex() not in repr(credentials)
+
+
+async def test_access_token_is_reused_then_renewed_before_expiry(stack, http, account):
+    clock = ManualClock()
+    credentials = account.credentials(http)
+    credentials.clock = clock
+    first = await credentials.access_token()
+    assert await credentials.access_token() == first
+    await assert_valid(stack, first, account.uid)
+    clock.now += 3600 - 60  # a minute before expiry: inside the renewal margin
+    second = await credentials.access_token()
+    assert second != first
+    await assert_valid(stack, second, account.uid)
+
+
+async def test_unauthorized_gets_a_new_token(stack, http, account):
+    credentials = account.credentials(http)
+    first = await credentials.access_token()
+    stack.fxa.expire_access_tokens(account.uid)  # what the tokenserver then answers 401 for
+    assert await stack.fxa.verify_access_token(first) is None
+    await credentials.on_unauthorized()
+    second = await credentials.access_token()
+    assert second != first
+    await assert_valid(stack, second, account.uid)
+
+
+async def test_disconnecting_the_device_signs_out_cleanly(
+    stack, http, account, paths, memory_keyring
+):
+    credentials = account.credentials(http)
+    await credentials.access_token()
+    assert stack.fxa.disconnect_device(account.device_id)
+    with pytest.raises(SignedOutError) as raised:
+        await credentials.access_token(force_refresh=True)
+    assert "signed out" in str(raised.value)
+    assert_signed_out_locally(paths, memory_keyring)
+
+
+async def test_a_device_removed_from_the_list_is_noticed(
+    stack, http, account, paths, memory_keyring
+):
+    credentials = account.credentials(http)
+    del stack.fxa.state.devices[account.device_id]  # session and refresh token still valid
+    with pytest.raises(SignedOutError):
+        await credentials.on_unauthorized()
+    assert_signed_out_locally(paths, memory_keyring)
+
+
+async def test_logout_ends_tokens_on_the_server(stack, http, account, paths, memory_keyring):
+    credentials = account.credentials(http)
+    token = await credentials.access_token()
+    assert await account.logout(http) is True
+    assert stack.fxa.state.sessions == {}
+    assert stack.fxa.state.refresh_tokens == {}
+    assert await stack.fxa.verify_access_token(token) is None  # revoked with its refresh token
+    assert_signed_out_locally(paths, memory_keyring)
+
+
+async def test_logout_after_a_disconnect_still_cleans_up(
+    stack, http, account, paths, memory_keyring
+):
+    stack.fxa.disconnect_device(account.device_id)
+    assert await account.logout(http) is True
+    assert_signed_out_locally(paths, memory_keyring)
+
+
+async def test_logout_while_offline_removes_local_secrets(
+    http, account, paths, memory_keyring, stack
+):
+    from fxstack.faults import Fault
+
+    stack.faults.add(Fault("/v1/", drop=True, times=10))
+    assert await account.logout(http) is False
+    assert_signed_out_locally(paths, memory_keyring)
+
+
+async def test_missing_keyring_entry_is_a_plain_error(http, account, memory_keyring):
+    secrets.delete_account(account.uid)
+    with pytest.raises(NotSignedInError, match="no foxbridge secrets"):
+        account.credentials(http)
