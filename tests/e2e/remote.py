@@ -16,6 +16,8 @@ import json
 import os
 import secrets
 import time
+import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +82,72 @@ class RemoteBookmarks:
         self._fxa_uid = account.uid
         self._root_bundle = KeyBundle.from_ksync(account.ksync)
 
+    # -- setting up the account as a first Firefox would -------------------------------------
+
+    def set_up(self) -> None:
+        """Meet the tokenserver, and create meta/global, crypto/keys and the roots if the
+        account has none (what the first Firefox to sync does)."""
+        if self.storage_uid is None:
+            self._ask_tokenserver()
+        if self._bundle() is not None:
+            return
+        uid = self.storage_uid
+        assert uid is not None
+        bundle_keys = [base64.b64encode(os.urandom(32)).decode() for _ in range(2)]
+        keys = {"id": "keys", "collection": "crypto", "default": bundle_keys, "collections": {}}
+        meta = {
+            "syncID": new_guid(),
+            "storageVersion": 5,
+            "engines": {
+                "bookmarks": {"version": 2, "syncID": new_guid()},
+                "clients": {"version": 1, "syncID": new_guid()},
+            },
+            "declined": [],
+        }
+
+        async def write() -> None:
+            sync = self._stack.stack.sync
+            sync.write_records(uid, "meta", [{"id": "global", "payload": json.dumps(meta)}])
+            sync.write_records(
+                uid, "crypto", [{"id": "keys", "payload": self._root_bundle.encrypt(keys)}]
+            )
+
+        self._stack.call(write())
+        roots = [
+            {
+                "id": "places",
+                "type": "folder",
+                "parentid": "places",
+                "title": "",
+                "children": list(ROOT_TITLES),
+            },
+            *(
+                {
+                    "id": root,
+                    "type": "folder",
+                    "parentid": "places",
+                    "parentName": "",
+                    "title": title,
+                    "children": [],
+                }
+                for root, title in ROOT_TITLES.items()
+            ),
+        ]
+        self._write(roots)
+
+    def _ask_tokenserver(self) -> None:
+        fxa = self._stack.stack.fxa
+        account = fxa.state.accounts[self._fxa_uid]
+        request = urllib.request.Request(
+            f"{self._stack.url}/token/1.0/sync/1.5",
+            headers={
+                "Authorization": f"Bearer {fxa.issue_access_token(self._fxa_uid)}",
+                "X-KeyID": account.kid,
+            },
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+
     # -- server state ---------------------------------------------------------------------
 
     @property
@@ -126,7 +194,7 @@ class RemoteBookmarks:
 
     # -- writing as Firefox does ------------------------------------------------------------
 
-    def _write(self, records: list[dict[str, Any]]) -> None:
+    def _write(self, records: Iterable[dict[str, Any]]) -> None:
         bundle = self._bundle()
         uid = self.storage_uid
         assert bundle is not None and uid is not None, "the daemon has not set up the account"
@@ -167,6 +235,48 @@ class RemoteBookmarks:
         parent["children"] = children
         self._write([item, parent])
         return guid
+
+    def insert_tree(self, parent_id: str, folders: list[dict[str, Any]]) -> int:
+        """Add folders of bookmarks (``{"title", "children": [{"title", "url"}]}``) at the
+        end of ``parent_id`` in one write; the number of records written."""
+        records = self.live()
+        parent = dict(records[parent_id])
+        parent_children = list(parent.get("children", []))
+        now = int(time.time() * 1000)
+        written: list[dict[str, Any]] = []
+        for folder in folders:
+            folder_id = new_guid()
+            parent_children.append(folder_id)
+            children = [new_guid() for _ in folder["children"]]
+            written.append(
+                {
+                    "id": folder_id,
+                    "type": "folder",
+                    "parentid": parent_id,
+                    "parentName": parent.get("title", ""),
+                    "title": folder["title"],
+                    "children": children,
+                    "dateAdded": now,
+                    "hasDupe": True,
+                }
+            )
+            written.extend(
+                {
+                    "id": guid,
+                    "type": "bookmark",
+                    "parentid": folder_id,
+                    "parentName": folder["title"],
+                    "title": child["title"],
+                    "bmkUri": child["url"],
+                    "dateAdded": now,
+                    "hasDupe": True,
+                }
+                for guid, child in zip(children, folder["children"], strict=True)
+            )
+        parent["children"] = parent_children
+        written.append(parent)
+        self._write(written)
+        return len(written)
 
     def rename(self, guid: str, title: str) -> None:
         record = dict(self.live()[guid])
