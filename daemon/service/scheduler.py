@@ -48,7 +48,7 @@ class SyncOutcome:
     server_changed: bool  # we uploaded: other profiles should sync too
 
 
-class BrakeStopped(FoxbridgeError):  # noqa: N818 - an outcome, not a failure
+class BrakeStopped(FoxbridgeError):
     """A sync stopped by the safety brake; it waits for the user's confirmation."""
 
     def __init__(self, brake: Brake) -> None:
@@ -133,7 +133,8 @@ class Scheduler:
         self._backoff_until = 0.0
         self._failures = 0
         self._wake = asyncio.Event()
-        self.busy = False  # a sync or poll is running
+        self._resting = asyncio.Event()  # set while no sync or poll runs
+        self._resting.set()
 
     # -- triggers --------------------------------------------------------------------------
 
@@ -333,15 +334,24 @@ class Scheduler:
 
     # -- the loop --------------------------------------------------------------------------
 
+    @property
+    def busy(self) -> bool:
+        """Whether a sync or poll is running."""
+        return not self._resting.is_set()
+
+    async def idle(self) -> None:
+        """Return once no sync or poll is running."""
+        await self._resting.wait()
+
     async def run(self) -> None:
         """Run ``step`` whenever something is due or a trigger arrives, until cancelled."""
         while True:
             self._wake.clear()
-            self.busy = True
+            self._resting.clear()
             try:
                 await self.step()
             finally:
-                self.busy = False
+                self._resting.set()
             await self._wait(self.next_deadline())
 
     async def _wait(self, deadline: float | None) -> None:

@@ -37,7 +37,18 @@ class LastSync:
 class Brake:
     deletions: int
     local_total: int
-    preview: tuple[str, ...]
+    preview: tuple[str, ...]  # the first titles that would go
+    remote_deletions: int = 0
+    remote_total: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "deletions": self.deletions,
+            "local_total": self.local_total,
+            "remote_deletions": self.remote_deletions,
+            "remote_total": self.remote_total,
+            "preview": list(self.preview),
+        }
 
 
 @dataclass
@@ -161,15 +172,7 @@ class StatusBoard:
             "progress": {"done": progress[0], "total": progress[1]} if progress else None,
             "last_sync": {"at": last.at, "ok": last.ok, "summary": last.summary} if last else None,
             "problem": problem.to_dict() if problem else None,
-            "brake": (
-                {
-                    "deletions": brake.deletions,
-                    "local_total": brake.local_total,
-                    "preview": list(brake.preview),
-                }
-                if brake
-                else None
-            ),
+            "brake": brake.to_dict() if brake else None,
         }
 
     def _latest_sync(self) -> LastSync | None:
