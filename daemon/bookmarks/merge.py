@@ -620,24 +620,28 @@ class _Merger:
             not remote_changed
             or (lview is not None and rview is not None and lview.modified > rview.modified)
         )
-        if local_changed and remote_changed:
+        if local_changed and remote_changed and local_order != remote_order:
             self.stats.conflicts += 1
-        sources: list[list[str] | None]
         if local_first:
-            sources = [local_order, remote_order, base_order]
+            primary, secondary = local_order, remote_order
         elif remote_changed:
-            sources = [remote_order, local_order, base_order]
+            primary, secondary = remote_order, local_order
         else:
-            sources = [base_order, remote_order, local_order]
+            primary, secondary = base_order, remote_order
         wanted = set(members)
-        out: dict[str, None] = {}
-        for source in sources:
-            for child in source or ():
-                if child in wanted:
-                    out[child] = None
-        for child in members:
-            out[child] = None
-        return list(out)
+        out = [c for c in primary or () if c in wanted]
+        if local_changed and remote_changed:
+            # Both changed: the other side's additions follow, in its order.
+            placed = set(out)
+            out.extend(c for c in secondary or () if c in wanted and c not in placed)
+        else:
+            # The other side did not reorder: what it still has and the winner lost
+            # (revived items) goes back next to where it was.
+            out = _insert_after_anchors(out, secondary or [], wanted)
+        out = _insert_after_anchors(out, base_order or [], wanted)
+        placed = set(out)
+        out.extend(c for c in members if c not in placed)
+        return out
 
     def _was_visible(self, guid: str) -> bool:
         item = self.base.get(guid)
@@ -664,3 +668,25 @@ class _Merger:
             out.append(guid)
             out.extend(after.get(guid, ()))
         return out
+
+
+def _insert_after_anchors(order: list[str], source: list[str], wanted: set[str]) -> list[str]:
+    """``order`` with the ``wanted`` items of ``source`` it lacks put back, each right
+    after the nearest item preceding it in ``source`` that ``order`` has."""
+    placed = set(order)
+    head: list[str] = []
+    after: dict[str, list[str]] = {}
+    anchor: str | None = None
+    for guid in source:
+        if guid in placed:
+            anchor = guid
+        elif guid in wanted:
+            (after.setdefault(anchor, []) if anchor else head).append(guid)
+            placed.add(guid)
+    if not head and not after:
+        return order
+    out = head
+    for guid in order:
+        out.append(guid)
+        out.extend(after.get(guid, ()))
+    return out
