@@ -9,6 +9,7 @@ from aiohttp import web
 
 from fxstack.faults import Faults
 from fxstack.fxa import FxaServer, setup_fxa
+from fxstack.signin_page import SigninPage, setup_signin_page
 from fxstack.sync import SyncServer, setup_sync
 
 
@@ -18,6 +19,7 @@ class Stack:
     fxa: FxaServer
     sync: SyncServer
     faults: Faults
+    signin: SigninPage
     url: str = ""  # set once the stack listens on a port
 
 
@@ -27,4 +29,6 @@ def build_stack(*, storage_db: Path | None = None) -> Stack:
     app = web.Application(middlewares=[faults.middleware], client_max_size=64 * 1024 * 1024)
     fxa = setup_fxa(app, faults=faults)
     sync = setup_sync(app, db_path=storage_db, verify_token=fxa.verify_access_token, faults=faults)
-    return Stack(app=app, fxa=fxa, sync=sync, faults=faults)
+    signin = setup_signin_page(app, fxa)
+    fxa.code_grant = signin.redeem
+    return Stack(app=app, fxa=fxa, sync=sync, faults=faults, signin=signin)

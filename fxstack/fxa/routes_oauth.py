@@ -84,6 +84,8 @@ def add_routes(router: web.UrlDispatcher, server: FxaServer) -> None:
             return await fxa_credentials(request)
         if grant == "refresh_token":
             return await refresh_grant(request)
+        if grant == "authorization_code" and server.code_grant is not None:
+            return ok(server.code_grant(body))
         raise errors.invalid_parameter("grant_type")
 
     @fxa_route

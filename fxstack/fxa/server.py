@@ -38,6 +38,8 @@ class FxaServer:
         self.state = FxaState()
         self.faults = faults
         self.nonces = hawk.NonceCache()
+        # The authorization_code grant, provided by the sign-in page double when present.
+        self.code_grant: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     # Test controls (also reachable over HTTP under /__stack__/)
 
