@@ -1,0 +1,79 @@
+"""``foxbridge login``: sign in with an email and password (and a code when asked)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from daemon.errors import ExitStatus, FoxbridgeError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "login",
+        help="sign in to your Firefox account",
+        description="Sign in with your Firefox account's email and password. When the server "
+        "asks for a confirmation code, run the same command again with --code.",
+    )
+    parser.add_argument("--email", required=True, help="your account's email address")
+    parser.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    parser.add_argument("--code", help="the confirmation, two-step or unblock code you received")
+    parser.add_argument(
+        "--server", metavar="URL", help="a self-hosted accounts server (its content URL)"
+    )
+    parser.add_argument("--token-server", metavar="URL", help="a self-hosted Sync token server")
+    parser.add_argument("--device-name", help="how this computer appears in your device list")
+    parser.set_defaults(run=run)
+
+
+def read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    else:
+        password = getpass.getpass("Firefox account password: ")
+    if not password:
+        raise FoxbridgeError("No password given.", status=ExitStatus.USAGE)
+    return password
+
+
+async def run(args: argparse.Namespace) -> int:
+    import aiohttp
+
+    from daemon.fxa import secrets
+    from daemon.fxa.login import CodeRequired, login_with_password
+    from daemon.fxa.servers import MOZILLA, ServerConfig, discover
+    from daemon.paths import default_paths
+
+    paths = default_paths()
+    email: str = args.email.strip()
+    pending = secrets.load_pending() if args.code else None
+    async with aiohttp.ClientSession() as http:
+        if pending is not None and pending.email.lower() == email.lower():
+            password = None  # finishing the sign-in that waits for this code
+            servers = ServerConfig.from_dict(pending.servers)
+        else:
+            password = read_password(args.password_stdin)
+            servers = await discover(http, args.server) if args.server else MOZILLA
+            if args.token_server:
+                servers = servers.with_token_server(args.token_server)
+        result = await login_with_password(
+            paths,
+            http,
+            email=email,
+            password=password,
+            servers=servers,
+            code=args.code,
+            device_name=args.device_name,
+        )
+    if isinstance(result, CodeRequired):
+        print(
+            f"foxbridge: {result.explanation} Finish with: "
+            f"foxbridge login --email {email} --code CODE",
+            file=sys.stderr,
+        )
+        return int(ExitStatus.CODE_REQUIRED)
+    print(f"Signed in as {result.email} (this computer is “{result.device_name}”).")
+    return 0

@@ -1,0 +1,116 @@
+"""``foxbridge status``: who is signed in, on which servers, and whether it still works."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+from typing import Any
+
+from daemon.errors import ExitStatus, FoxbridgeError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "status",
+        help="show the account, device, servers and last sync",
+        description="Show the signed-in account, this device, the servers and the last sync. "
+        "Never shows a secret.",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--offline", action="store_true", help="do not ask the account server about the session"
+    )
+    parser.set_defaults(run=run)
+
+
+def _last_sync(paths: Any) -> Any:
+    try:
+        store = importlib.import_module("daemon.bookmarks.store")
+    except ImportError:
+        return None
+    read_last_sync = getattr(store, "read_last_sync", None)
+    if read_last_sync is None:
+        return None
+    try:
+        return read_last_sync(paths)
+    except Exception:  # a damaged state file must not break status
+        return None
+
+
+async def _session_state(account: Any) -> str:
+    """verified / unconfirmed / signed-out / unreachable / no-secrets."""
+    import aiohttp
+
+    from daemon.errors import NetworkError
+    from daemon.fxa.client import FxaClient
+    from daemon.fxa.errors import InvalidTokenError
+
+    try:
+        stored = account.secrets()
+    except FoxbridgeError:
+        return "no-secrets"
+    async with aiohttp.ClientSession() as http:
+        try:
+            status = await FxaClient(http, account.servers).session_status(stored.session_token)
+        except InvalidTokenError:
+            return "signed-out"
+        except NetworkError:
+            return "unreachable"
+    return "verified" if status.verified else "unconfirmed"
+
+
+def describe(account: Any, session: str | None, last_sync: Any) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "signed_in": True,
+        "email": account.email,
+        "uid": account.uid,
+        "device": {"id": account.device_id, "name": account.device_name},
+        "servers": account.servers.to_dict(),
+        "session": session,
+        "tokens_fresh": session == "verified" if session is not None else None,
+    }
+    if last_sync is not None:
+        report["last_sync"] = last_sync
+    return report
+
+
+def _text(report: dict[str, Any]) -> str:
+    servers = report["servers"]
+    session = {
+        "verified": "valid",
+        "unconfirmed": "waiting for confirmation",
+        "signed-out": "ended by the server: run 'foxbridge login' again",
+        "unreachable": "unknown (the account server cannot be reached)",
+        "no-secrets": "missing from the OS keyring: run 'foxbridge login' again",
+        None: "not checked",
+    }[report["session"]]
+    lines = [
+        f"Signed in as   {report['email']}",
+        f"This device    {report['device']['name']}",
+        f"Accounts       {servers['auth_url']}",
+        f"Sync tokens    {servers['token_server_url']}",
+        f"Session        {session}",
+    ]
+    if "last_sync" in report:
+        lines.append(f"Last sync      {report['last_sync']}")
+    return "\n".join(lines)
+
+
+async def run(args: argparse.Namespace) -> int:
+    from daemon.errors import NotSignedInError
+    from daemon.fxa.account import load_account
+    from daemon.paths import default_paths
+
+    paths = default_paths()
+    try:
+        account = load_account(paths)
+    except NotSignedInError as error:
+        if args.json:
+            print(json.dumps({"signed_in": False}))
+            return int(ExitStatus.NOT_SIGNED_IN)
+        raise error
+    session = None if args.offline else await _session_state(account)
+    report = describe(account, session, _last_sync(paths))
+    print(json.dumps(report, indent=1, default=str) if args.json else _text(report))
+    return 0
