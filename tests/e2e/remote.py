@@ -156,13 +156,24 @@ class RemoteBookmarks:
         users = self._stack.stack.sync.tokens.users
         return users[self._fxa_uid].storage_uid if self._fxa_uid in users else None
 
-    def _bsos(self, collection: str) -> list[Any]:
+    def modified(self) -> int:
+        """The bookmarks collection's last change, in the server's centiseconds (0: never)."""
+        uid = self.storage_uid
+        if uid is None:
+            return 0
+
+        async def read() -> int:
+            return self._stack.stack.sync.db.collection_modified(uid, "bookmarks")
+
+        return self._stack.call(read())
+
+    def _bsos(self, collection: str, newer: int | None = None) -> list[Any]:
         uid = self.storage_uid
         if uid is None:
             return []
 
         async def query() -> list[Any]:
-            bsos, _ = self._stack.stack.sync.db.query(uid, collection, Query())
+            bsos, _ = self._stack.stack.sync.db.query(uid, collection, Query(newer=newer))
             return bsos
 
         return self._stack.call(query())
@@ -175,12 +186,13 @@ class RemoteBookmarks:
         enc, mac = cleartext.get("collections", {}).get("bookmarks") or cleartext["default"]
         return KeyBundle(base64.b64decode(enc), base64.b64decode(mac))
 
-    def records(self) -> dict[str, dict[str, Any]]:
-        """Every bookmark record, decrypted, by id (tombstones included)."""
+    def records(self, newer: int | None = None) -> dict[str, dict[str, Any]]:
+        """Bookmark records, decrypted, by id (tombstones included); only those changed
+        after ``newer`` (see ``modified``) when given."""
         bundle = self._bundle()
         if bundle is None:
             return {}
-        return {bso.id: bundle.decrypt(bso.payload) for bso in self._bsos("bookmarks")}
+        return {bso.id: bundle.decrypt(bso.payload) for bso in self._bsos("bookmarks", newer)}
 
     def live(self) -> dict[str, dict[str, Any]]:
         return {rid: r for rid, r in self.records().items() if not r.get("deleted")}
