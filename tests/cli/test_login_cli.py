@@ -35,9 +35,9 @@ def control(stack_thread: Any, path: str, body: dict[str, Any] | None = None) ->
 def real_keyring_available() -> bool:
     if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
         return False
-    import keyring
+    from tests.keyring.test_secret_service import uses_secret_service
 
-    return type(keyring.get_keyring()).__module__ == "keyring.backends.SecretService"
+    return uses_secret_service()
 
 
 @pytest.fixture(params=["test-backend", "secret-service"])
