@@ -409,9 +409,16 @@ class _Merger:
             if rview is None or rview.validity is not Validity.VALID:
                 upload.add(guid)
             return Item(
-                guid, Kind.FOLDER, PLACES_ROOT, title, None, [], min(dates, default=0),
-                modified, extra,
-            )  # fmt: skip
+                guid,
+                Kind.FOLDER,
+                PLACES_ROOT,
+                title,
+                None,
+                [],
+                min(dates, default=0),
+                modified,
+                extra,
+            )
 
         if rview is not None and rview.validity is Validity.REPLACE:  # R10
             upload.add(guid)

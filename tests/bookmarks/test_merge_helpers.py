@@ -25,8 +25,9 @@ class Node:
     children: list[Node] = field(default_factory=list)
 
 
-def bm(guid: str, title: str | None = None, url: str | None = None, *, at: float = 0.0,
-       **extra: object) -> Node:  # fmt: skip
+def bm(
+    guid: str, title: str | None = None, url: str | None = None, *, at: float = 0.0, **extra: object
+) -> Node:
     return Node(
         Item(
             guid,
@@ -40,8 +41,9 @@ def bm(guid: str, title: str | None = None, url: str | None = None, *, at: float
     )
 
 
-def query(guid: str, title: str = "Most visited", url: str = "place:sort=8", *,
-          at: float = 0.0) -> Node:  # fmt: skip
+def query(
+    guid: str, title: str = "Most visited", url: str = "place:sort=8", *, at: float = 0.0
+) -> Node:
     return Node(Item(guid, Kind.QUERY, "", title, url, modified=at))
 
 
@@ -59,8 +61,9 @@ def livemark(guid: str, *, at: float = 0.0) -> Node:
     return Node(Item(guid, Kind.LIVEMARK, "", guid.upper(), modified=at, extra=extra))
 
 
-def tree(*, roots: Iterable[str] = USER_ROOTS, at: dict[str, float] | None = None,
-         **contents: list[Node]) -> Tree:  # fmt: skip
+def tree(
+    *, roots: Iterable[str] = USER_ROOTS, at: dict[str, float] | None = None, **contents: list[Node]
+) -> Tree:
     """A tree with the given roots; ``at`` sets the roots' ``modified``."""
     out = Tree()
     for root in roots:
@@ -106,7 +109,9 @@ def visible(t: Tree, *, hidden_roots: Iterable[str] = ()) -> Tree:
 
 def copy_tree(t: Tree) -> Tree:
     return Tree(
-        items={g: replace(i, children=list(i.children), extra=dict(i.extra))
-               for g, i in t.items.items()},
+        items={
+            g: replace(i, children=list(i.children), extra=dict(i.extra))
+            for g, i in t.items.items()
+        },
         tombstones=set(t.tombstones),
-    )  # fmt: skip
+    )

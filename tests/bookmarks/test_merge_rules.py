@@ -368,8 +368,13 @@ def test_r7_matches_only_within_the_same_parent():
 
 def test_r7_several_equal_items_pair_in_order():
     remote = tree(toolbar=[bm("R1", "A", "https://a/"), bm("R2", "A", "https://a/")])
-    local = tree(toolbar=[bm("L1", "A", "https://a/"), bm("L2", "A", "https://a/"),
-                          bm("L3", "A", "https://a/")])  # fmt: skip
+    local = tree(
+        toolbar=[
+            bm("L1", "A", "https://a/"),
+            bm("L2", "A", "https://a/"),
+            bm("L3", "A", "https://a/"),
+        ]
+    )
     result = sync(Tree(), local, remote)
     assert result.remapped == {"L1": "R1", "L2": "R2"}
     assert shape(result.tree, "toolbar") == ["R1", "R2", "L3"]
@@ -385,8 +390,7 @@ def test_r7_items_already_synced_are_never_matched():
 
 def test_r7_first_sync_merges_never_wipes():
     remote = tree(toolbar=[bm("R_a")], menu=[bm("R_m")], unfiled=[sep("R_s")])
-    local = tree(roots=("toolbar", "unfiled", "mobile"), toolbar=[bm("L_x")],
-                 mobile=[bm("L_y")])  # fmt: skip
+    local = tree(roots=("toolbar", "unfiled", "mobile"), toolbar=[bm("L_x")], mobile=[bm("L_y")])
     result = sync(Tree(), local, remote)
     assert set(result.tree.items) >= {"R_a", "R_m", "R_s", "L_x", "L_y"}
     assert result.deleted == set()
@@ -408,8 +412,9 @@ def test_r8_hidden_items_are_not_deleted_because_the_browser_lacks_them():
 
 
 def test_r8_hidden_siblings_keep_their_anchor_when_the_browser_reorders():
-    local = reorder(visible(HIDDEN_BASE, hidden_roots=MENU_HIDDEN), "toolbar",
-                    ["c", "a", "b"], at=5)  # fmt: skip
+    local = reorder(
+        visible(HIDDEN_BASE, hidden_roots=MENU_HIDDEN), "toolbar", ["c", "a", "b"], at=5
+    )
     result = sync(HIDDEN_BASE, local, HIDDEN_BASE)
     assert shape(result.tree, "toolbar") == ["c", ("lm", []), "a", "s1", "b", "q"]
 

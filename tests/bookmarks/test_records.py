@@ -98,15 +98,28 @@ def test_unknown_and_uninterpreted_fields_come_back_unchanged():
 
 
 def test_query_livemark_and_separator_fields_are_kept():
-    query = {"id": "qqqqqqqqqqqq", "type": "query", "parentid": "toolbar", "title": "Tag",
-             "bmkUri": "place:tag=x", "folderName": "x", "queryId": "MostVisited"}  # fmt: skip
+    query = {
+        "id": "qqqqqqqqqqqq",
+        "type": "query",
+        "parentid": "toolbar",
+        "title": "Tag",
+        "bmkUri": "place:tag=x",
+        "folderName": "x",
+        "queryId": "MostVisited",
+    }
     item = parse_record(query, modified=MODIFIED).item
     assert item is not None and item.kind is Kind.QUERY
     assert item.extra == {"folderName": "x", "queryId": "MostVisited"}
 
-    live = {"id": "llllllllllll", "type": "livemark", "parentid": "menu", "title": "Feed",
-            "feedUri": "https://f.example/rss", "siteUri": "https://f.example/",
-            "children": []}  # fmt: skip
+    live = {
+        "id": "llllllllllll",
+        "type": "livemark",
+        "parentid": "menu",
+        "title": "Feed",
+        "feedUri": "https://f.example/rss",
+        "siteUri": "https://f.example/",
+        "children": [],
+    }
     record = parse_record(live, modified=MODIFIED)
     assert record.validity is Validity.VALID
     assert record.item is not None and record.item.kind is Kind.LIVEMARK
@@ -140,8 +153,12 @@ def test_date_added_accepts_ints_and_strings_and_falls_back_to_modified(value, e
 
 
 def test_places_root_spellings_are_normalised():
-    cleartext = {"id": "menu________", "type": "folder", "parentid": "root________",
-                 "children": ["abcdefghijkl", "toolbar_____"]}  # fmt: skip
+    cleartext = {
+        "id": "menu________",
+        "type": "folder",
+        "parentid": "root________",
+        "children": ["abcdefghijkl", "toolbar_____"],
+    }
     item = parse_record(cleartext, modified=MODIFIED).item
     assert item is not None
     assert (item.guid, item.parent) == ("menu", "places")
@@ -174,8 +191,13 @@ def test_livemark_without_feed_must_be_replaced():
     ],
 )
 def test_repairable_field_types_are_fixed_and_marked_for_reupload(change):
-    cleartext = {"id": "abcdefghijkl", "type": "folder", "parentid": "menu", "title": "F",
-                 "children": []}  # fmt: skip
+    cleartext = {
+        "id": "abcdefghijkl",
+        "type": "folder",
+        "parentid": "menu",
+        "title": "F",
+        "children": [],
+    }
     record = parse_record({**cleartext, **change}, modified=MODIFIED)
     assert record.validity is Validity.REUPLOAD and record.problems
     item = record.item
@@ -207,8 +229,9 @@ def test_missing_parentid_is_an_orphan_not_an_error():
 
 
 def test_record_from_item_is_complete_for_firefox():
-    folder = Item("abcdefghijkl", Kind.FOLDER, "unfiled", "F", children=["c1", "c2"],
-                  date_added=1600000000000)  # fmt: skip
+    folder = Item(
+        "abcdefghijkl", Kind.FOLDER, "unfiled", "F", children=["c1", "c2"], date_added=1600000000000
+    )
     record = record_from_item(folder, parent_title="Other Bookmarks")
     assert record == {
         "id": "abcdefghijkl",
@@ -225,8 +248,9 @@ def test_record_from_item_is_complete_for_firefox():
 
 
 def test_interpreted_fields_win_over_stale_extras():
-    item = Item("abcdefghijkl", Kind.BOOKMARK, "toolbar", "New", "https://new/",
-                extra={"tags": ["t"]})  # fmt: skip
+    item = Item(
+        "abcdefghijkl", Kind.BOOKMARK, "toolbar", "New", "https://new/", extra={"tags": ["t"]}
+    )
     item.extra["title"] = "stale"  # never happens via parse_record, but must not leak
     assert record_from_item(item, parent_title="x")["title"] == "New"
 
