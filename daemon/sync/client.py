@@ -29,6 +29,7 @@ from daemon.sync.crypto import (
 )
 from daemon.sync.errors import (
     CredentialsChangedError,
+    InvalidRecordError,
     NodeReassignedError,
     PreconditionFailedError,
     SyncProtocolError,
@@ -283,9 +284,10 @@ def _decrypt_record(bso: ServerBso, bundle: KeyBundle) -> IncomingRecord:
 
 
 def _encrypt_record(record: OutgoingRecord, bundle: KeyBundle) -> dict[str, Any]:
+    record.check()
     cleartext = dict(record.cleartext)
     if cleartext.setdefault("id", record.id) != record.id:
-        raise ValueError(f"record {record.id!r} carries a different id inside")
+        raise InvalidRecordError(f"Record {record.id!r} carries a different id inside.")
     bso: dict[str, Any] = {"id": record.id, "payload": encrypt_payload(cleartext, bundle)}
     if record.sortindex is not None:
         bso["sortindex"] = record.sortindex

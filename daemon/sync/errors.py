@@ -57,15 +57,19 @@ class EngineDeclinedError(FoxbridgeError):
 
 
 class RecordRejectedError(ServerError):
-    """The server refused some records of an upload; nothing was committed."""
+    """The server refused some records of an upload; the upload stopped there."""
 
     def __init__(self, failed: dict[str, str]) -> None:
         self.failed = dict(failed)
         first = next(iter(self.failed.items()), ("?", "?"))
         super().__init__(
             f"The Sync server refused {len(self.failed)} record(s) "
-            f"(first: {first[0]!r}: {first[1]}); nothing was uploaded."
+            f"(first: {first[0]!r}: {first[1]}); the upload stopped."
         )
+
+
+class InvalidRecordError(FoxbridgeError):
+    """A record that no Sync server would accept (bad id, sortindex or ttl)."""
 
 
 class RecordTooLargeError(FoxbridgeError):

@@ -10,10 +10,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from daemon.sync.errors import SyncProtocolError
+from daemon.sync.errors import InvalidRecordError, SyncProtocolError
 
 BSO_ID = re.compile(r"[ -~]{1,64}")
 COLLECTION = re.compile(r"[A-Za-z0-9._-]{1,32}")
+MAX_SORTINDEX = 999_999_999
+MAX_TTL = 999_999_999
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def parse_timestamp(value: object) -> float:
@@ -70,6 +76,18 @@ class OutgoingRecord:
     cleartext: dict[str, Any] = field(repr=False)
     sortindex: int | None = None
     ttl: int | None = None
+
+    def check(self) -> None:
+        """Raise ``InvalidRecordError`` unless every Sync server would accept this record."""
+        # Commas are legal on the server but break ``?ids=`` lists, so clients avoid them.
+        if not isinstance(self.id, str) or not BSO_ID.fullmatch(self.id) or "," in self.id:
+            raise InvalidRecordError(f"Record id {str(self.id)[:70]!r} is not valid for Sync.")
+        if self.sortindex is not None and not (
+            _is_int(self.sortindex) and abs(self.sortindex) <= MAX_SORTINDEX
+        ):
+            raise InvalidRecordError(f"Record {self.id!r} has an invalid sortindex.")
+        if self.ttl is not None and not (_is_int(self.ttl) and 0 <= self.ttl <= MAX_TTL):
+            raise InvalidRecordError(f"Record {self.id!r} has an invalid ttl.")
 
 
 @dataclass(frozen=True)
