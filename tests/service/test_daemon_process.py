@@ -1,0 +1,340 @@
+"""The real daemon process (``python -m daemon daemon``) against the real local stack.
+
+A fake extension (tests/service/fake_extension.py) speaks docs/ipc.md over the daemon's
+socket; the stack runs in a thread on a real port; secrets go to a file-backed test
+keyring shared between the test and the daemon process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from daemon.paths import Paths
+from daemon.service.client import DaemonNotRunningError, call
+from tests.service.fake_extension import FakeExtension
+
+REPO = Path(__file__).resolve().parents[2]
+EMAIL = "daemon-user@example.com"
+PASSWORD = "a long and lovely password"
+
+
+def daemon_env(home: Path, keyring_file: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        FOXBRIDGE_HOME=str(home),
+        PYTHONPATH=str(REPO),
+        PYTHON_KEYRING_BACKEND="tests.keyring.file_backend.SharedFileKeyring",
+        FOXBRIDGE_TEST_KEYRING_FILE=str(keyring_file),
+    )
+    return env
+
+
+class DaemonProcess:
+    def __init__(self, home: Path, keyring_file: Path) -> None:
+        self.home = home
+        self.paths = Paths(home / "config", home / "data", home / "log", home / "run")
+        self.env = daemon_env(home, keyring_file)
+        self.output = home / "daemon.out"
+        self.process = self.spawn()
+        self._wait_ready()
+
+    def spawn(self) -> subprocess.Popen[bytes]:
+        with open(self.output, "ab") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", "daemon", "daemon", "--foreground"],
+                cwd=REPO,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+            )
+
+    def _wait_ready(self, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"the daemon exited early:\n{self.output.read_text()}")
+            if self.paths.socket_path.exists():
+                return
+            time.sleep(0.02)  # bounded polling of the socket's appearance
+        raise AssertionError("the daemon's socket never appeared")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError("the daemon did not stop on SIGTERM") from None
+
+
+@pytest.fixture
+def keyring_file(tmp_path: Path) -> Path:
+    return tmp_path / "keyring.json"
+
+
+@pytest.fixture
+def daemon(short_home: Path, keyring_file: Path) -> Iterator[DaemonProcess]:
+    running = DaemonProcess(short_home, keyring_file)
+    yield running
+    running.stop()
+    for log in (running.output, running.paths.log_file):
+        if log.exists():  # shown by pytest when the test failed
+            print(f"--- {log.name}\n{log.read_text(errors='replace')}")
+
+
+def create_account(stack_thread, verification: str = "email-otp"):
+    async def create():
+        return stack_thread.stack.fxa.create_account(EMAIL, PASSWORD, verification=verification)
+
+    return stack_thread.call(create())
+
+
+async def sign_in(extension: FakeExtension, stack_thread) -> None:
+    first = await extension.request(
+        "login.password", {"email": EMAIL, "password": PASSWORD, "server": stack_thread.url}
+    )
+    assert first == {"state": "code-required", "kind": "email"}
+    code = stack_thread.call(_last_code(stack_thread))
+    assert await extension.request("login.code", {"code": code}) == {"state": "signed-in"}
+
+
+async def _last_code(stack_thread) -> str:
+    return stack_thread.stack.fxa.last_code(EMAIL)
+
+
+# -- the process --------------------------------------------------------------------------
+
+
+def test_the_socket_is_private_and_a_second_daemon_leaves_the_first_alone(
+    daemon: DaemonProcess,
+) -> None:
+    assert stat.S_IMODE(daemon.paths.socket_path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(daemon.paths.runtime_dir.stat().st_mode) == 0o700
+    second = subprocess.run(
+        [sys.executable, "-m", "daemon", "daemon"],
+        cwd=REPO,
+        env=daemon.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert second.returncode == 0
+    assert "already running" in second.stderr
+    assert daemon.process.poll() is None
+    assert daemon.paths.socket_path.exists()
+
+
+def test_sigterm_removes_the_socket_and_releases_the_lock(daemon: DaemonProcess) -> None:
+    assert daemon.stop() == 0
+    assert not daemon.paths.socket_path.exists()
+    daemon.process = daemon.spawn()  # the lock is free: a new daemon starts
+    daemon._wait_ready()
+    assert daemon.stop() == 0
+
+
+async def test_the_cli_client_asks_the_daemon(daemon: DaemonProcess) -> None:
+    status = await call(daemon.paths, "status")
+    assert status["state"] == "signed-out" and status["signed_in"] is False
+    with pytest.raises(Exception, match="Not signed in"):
+        await call(daemon.paths, "sync.now")
+    daemon.stop()
+    with pytest.raises(DaemonNotRunningError):
+        await call(daemon.paths, "status")
+
+
+async def test_bad_messages_are_answered_and_the_daemon_lives_on(daemon: DaemonProcess) -> None:
+    extension = await FakeExtension("p-bad").connect(daemon.paths.socket_path, hello=False)
+    try:
+        answer = await extension.request_raw("tree.explode", {})
+        assert answer["error"]["code"] == "unknown-method"
+        answer = await extension.request_raw("settings.set", {"sync_interval": 1})
+        assert answer["error"]["code"] == "bad-params"
+        answer = await extension.request_raw("sync.confirm", {})
+        assert answer["error"]["code"] == "wrong-role"
+        extension._writer.write(b"\x05\x00\x00\x00{nope")
+        answer = await extension.request_raw("login.web.begin", {})
+        assert answer["error"]["code"] == "not-available"
+    finally:
+        await extension.close()
+    assert (await call(daemon.paths, "status"))["state"] == "signed-out"
+
+
+async def test_settings_are_validated_persisted_and_pause_survives_a_restart(
+    daemon: DaemonProcess,
+) -> None:
+    changed = await call(daemon.paths, "settings.set", {"sync_interval": 300})
+    assert changed["sync_interval"] == 300
+    assert (await call(daemon.paths, "sync.pause"))["paused"] is True
+    saved = json.loads(daemon.paths.settings_file.read_text())
+    assert saved["sync_interval"] == 300 and saved["paused"] is True
+    daemon.stop()
+    daemon.process = daemon.spawn()
+    daemon._wait_ready()
+    status = await call(daemon.paths, "status")
+    assert status["paused"] is True
+    assert (await call(daemon.paths, "settings.get"))["sync_interval"] == 300
+
+
+async def test_sign_in_through_an_email_code_over_ipc(
+    daemon: DaemonProcess, stack_thread, keyring_file: Path
+) -> None:
+    create_account(stack_thread)
+    extension = await FakeExtension("p-login").connect(daemon.paths.socket_path)
+    try:
+        assert extension.hello_answer["status"]["state"] == "signed-out"
+        wrong = await extension.request_raw("login.code", {"code": "000000"})
+        assert wrong["error"]["code"] == "no-pending-sign-in"
+        await sign_in(extension, stack_thread)
+        status = await extension.wait_status(lambda s: s["signed_in"])
+        assert status["email"] == EMAIL
+        assert status["server"] == stack_thread.url
+    finally:
+        await extension.close()
+    account = json.loads(daemon.paths.account_file.read_text())
+    assert account["email"] == EMAIL
+    # The password went nowhere: not the account file, the keyring, the settings or the log.
+    daemon.stop()
+    for written in (
+        daemon.paths.account_file,
+        keyring_file,
+        daemon.paths.log_file,
+        daemon.output,
+    ):
+        if written.exists():
+            assert PASSWORD not in written.read_text(errors="replace"), written
+
+
+async def test_a_wrong_password_is_a_plain_error(daemon: DaemonProcess, stack_thread) -> None:
+    create_account(stack_thread)
+    answer = await _request_once(
+        daemon, "login.password", {"email": EMAIL, "password": "wrong", "server": stack_thread.url}
+    )
+    assert answer["error"]["code"] == "auth"
+    assert "wrong" not in answer["error"]["message"].split()
+    answer = await _request_once(
+        daemon, "login.password", {"email": EMAIL, "password": "x", "server": "http://example.com"}
+    )
+    assert answer["error"]["code"] == "bad-params"  # plain http is for loopback only
+
+
+async def _request_once(daemon: DaemonProcess, method: str, params: dict) -> dict:
+    extension = await FakeExtension("p-once").connect(daemon.paths.socket_path, hello=False)
+    try:
+        return await extension.request_raw(method, params)
+    finally:
+        await extension.close()
+
+
+# -- syncing ------------------------------------------------------------------------------
+
+needs_engine = pytest.mark.skipif(
+    not (REPO / "daemon" / "bookmarks" / "engine.py").exists(),
+    reason="the bookmark engine (daemon/bookmarks/engine.py) is not in this checkout yet",
+)
+
+
+@contextlib.asynccontextmanager
+async def signed_in_extension(daemon: DaemonProcess, stack_thread, profile_id: str):
+    create_account(stack_thread)
+    extension = await FakeExtension(profile_id).connect(daemon.paths.socket_path)
+    try:
+        await sign_in(extension, stack_thread)
+        yield extension
+    finally:
+        await extension.close()
+
+
+@needs_engine
+async def test_a_browser_bookmark_reaches_the_server(daemon: DaemonProcess, stack_thread) -> None:
+    from tests.e2e.remote import RemoteBookmarks
+
+    async with signed_in_extension(daemon, stack_thread, "p-up") as extension:
+        await extension.wait_status(lambda s: s["last_sync"] and s["state"] == "idle")
+        assert "tree.get" in extension.requests_seen
+        bookmark = extension.tree.create("1", "Foxbridge", "https://foxbridge.example/")
+        await extension.changed(("created", bookmark))
+        synced = len([s for s in extension.statuses if s["state"] == "syncing"])
+        await extension.wait_status(
+            lambda s: (
+                s["state"] == "idle"
+                and len([x for x in extension.statuses if x["state"] == "syncing"]) > synced
+            )
+        )
+    remote = RemoteBookmarks(stack_thread, EMAIL)
+    found = remote.find(bmkUri="https://foxbridge.example/")
+    assert [record["parentid"] for record in found] == ["toolbar"]
+
+
+@needs_engine
+async def test_a_server_record_appears_in_the_browser_after_sync_now(
+    daemon: DaemonProcess, stack_thread
+) -> None:
+    from tests.e2e.remote import RemoteBookmarks
+
+    async with signed_in_extension(daemon, stack_thread, "p-down") as extension:
+        await extension.wait_status(lambda s: s["last_sync"] and s["state"] == "idle")
+        remote = RemoteBookmarks(stack_thread, EMAIL)
+        remote.insert("toolbar", 0, title="From Firefox", url="https://firefox.example/")
+        before = len(extension.statuses)
+        assert (await extension.request("sync.now", {}))["started"] is True
+        await extension.wait_status(
+            lambda s: s["state"] == "idle" and len(extension.statuses) > before
+        )
+        node = extension.tree.find("From Firefox")
+        assert node is not None and node["parentId"] == "1"
+
+
+@needs_engine
+async def test_two_profiles_sync_independently_through_one_account(
+    daemon: DaemonProcess, stack_thread
+) -> None:
+    async with signed_in_extension(daemon, stack_thread, "p-one") as first:
+        await first.wait_status(lambda s: s["last_sync"] and s["state"] == "idle")
+        second = await FakeExtension("p-two").connect(daemon.paths.socket_path)
+        try:
+            await second.wait_status(lambda s: s["last_sync"] and s["state"] == "idle")
+            made = first.tree.create("2", "Shared", "https://shared.example/")
+            await first.changed(("created", made))
+
+            async def arrived() -> None:
+                while second.tree.find("Shared") is None:
+                    await second.wait_status(lambda s: s["state"] == "idle")
+                    if second.tree.find("Shared") is None:
+                        second.statuses.clear()
+
+            await asyncio.wait_for(arrived(), 30)
+            assert second.tree.find("Shared")["parentId"] == "2"
+            assert first.tree.titles_in("2").count("Shared") == 1
+        finally:
+            await second.close()
+
+
+async def test_a_cli_connection_is_never_asked_for_a_tree(
+    daemon: DaemonProcess, stack_thread
+) -> None:
+    create_account(stack_thread)
+    cli = await FakeExtension("unused").connect(daemon.paths.socket_path, hello=False)
+    try:
+        await cli.request("hello", {"role": "cli", "version": "0"})
+        await sign_in(cli, stack_thread)
+        await cli.request("sync.now", {})
+        await cli.request("status", {})
+        assert cli.requests_seen == []
+        assert cli.statuses == []  # status notifications go to browser profiles only
+    finally:
+        await cli.close()
