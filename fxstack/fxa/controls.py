@@ -47,6 +47,13 @@ def add_routes(router: web.UrlDispatcher, server: FxaServer) -> None:
             }
         )
 
+    async def new_session(request: web.Request) -> web.Response:
+        try:
+            token = server.new_verified_session(str((await body_of(request)).get("email", "")))
+        except KeyError:
+            return _bad("unknown account")
+        return web.json_response({"sessionToken": token})
+
     async def mailbox(request: web.Request) -> web.Response:
         email = request.query.get("email", "").lower()
         messages = [
@@ -80,6 +87,7 @@ def add_routes(router: web.UrlDispatcher, server: FxaServer) -> None:
         )
 
     router.add_post("/__stack__/accounts", create_account)
+    router.add_post("/__stack__/sessions", new_session)
     router.add_get("/__stack__/mailbox", mailbox)
     router.add_post("/__stack__/block-logins", block_logins)
     router.add_post("/__stack__/expire-access-tokens", expire_access_tokens)

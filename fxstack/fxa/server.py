@@ -82,6 +82,14 @@ class FxaServer:
         self.state.accounts[account.uid] = account
         return account
 
+    def new_verified_session(self, email: str) -> str:
+        """A confirmed session token (hex) for ``email``, as after a completed sign-in:
+        how a test hands an account to a client that signs in without a password (Firefox)."""
+        token, _ = self.state.new_session(
+            self._account(email), user_agent="test", verified=True, verification_method=None
+        )
+        return token
+
     def last_code(self, email: str) -> str:
         """The code in the newest email sent to ``email`` (sign-in or unblock code)."""
         for message in reversed(self.state.mailbox):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import pytest
@@ -178,3 +179,30 @@ async def test_no_secret_reaches_the_account_file(stack, http, servers, paths, m
     assert paths.account_file.stat().st_mode & 0o077 == 0
     for value in (account, stored, secrets.load_pending()):
         assert stored.refresh_token not in repr(value)
+
+
+async def test_no_secret_reaches_the_logs(stack, http, servers, paths, memory_keyring, caplog):
+    caplog.set_level(logging.DEBUG)
+    stack.fxa.create_account("lee@example.org", PASSWORD)
+    await sign_in(paths, http, servers, "lee@example.org")
+    pending = secrets.load_pending()
+    assert pending is not None
+    code = stack.fxa.last_code("lee@example.org")
+    account = await sign_in(paths, http, servers, "lee@example.org", password=None, code=code)
+    stored = secrets.load_account(account.uid)
+    assert stored is not None
+    credentials = account.credentials(http)
+    token = await credentials.access_token()
+    await credentials.on_unauthorized()
+    await account.logout(http)
+    assert caplog.records  # the flow did log
+    for secret in (
+        PASSWORD,
+        pending.session_token.hex(),
+        pending.key_fetch_token.hex(),
+        pending.unwrap_b_key.hex(),
+        stored.refresh_token,
+        stored.ksync.hex(),
+        token,
+    ):
+        assert secret not in caplog.text

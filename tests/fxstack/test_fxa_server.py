@@ -268,3 +268,13 @@ async def test_http_test_controls(stack, client):
         assert (await r.json())["expired"] == 1
     assert await stack.fxa.verify_access_token(token) is None
     assert "kB" not in repr(stack.fxa.state.accounts[created["uid"]])
+
+
+async def test_a_verified_session_for_a_password_less_client(stack, client):
+    stack.fxa.create_account("g@example.org", PASSWORD)
+    async with client.http.post(
+        f"{stack.url}/__stack__/sessions", json={"email": "g@example.org"}
+    ) as response:
+        session = (await response.json())["sessionToken"]
+    status, body = await client.call("GET", "/v1/session/status", token=session)
+    assert status == 200 and body["state"] == "verified"
