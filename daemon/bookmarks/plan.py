@@ -37,6 +37,7 @@ class BrowserPlan:
     updated: int = 0
     moved: int = 0
     removed: int = 0  # nodes removed, counting everything inside removed folders
+    removed_ids: list[str] = field(default_factory=list)  # all of them, parents first
     removed_titles: list[str] = field(default_factory=list)  # in tree order
 
     @property
@@ -176,6 +177,7 @@ def _plan_removals(
         if guid is None or guid not in visible:
             doomed.append(node_id)
     doomed_set = set(doomed)
+    plan.removed_ids = doomed
     for node_id in doomed:
         plan.removed += 1
         if len(plan.removed_titles) < 50:

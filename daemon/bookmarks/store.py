@@ -39,7 +39,8 @@ SCHEMA_VERSION = 1
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS profiles (
     profile_id TEXT PRIMARY KEY,
-    engine_ids TEXT,            -- JSON [global syncID, bookmarks syncID, keys fingerprint]
+    server TEXT,                -- JSON: the engine ids synced against, and when meta/global
+                                -- and crypto/keys last changed (see ServerSetup)
     last_modified REAL,         -- the collection's last-modified the mirror is current to
     base TEXT,                  -- JSON: the base tree's items
     last_sync TEXT              -- JSON: the last sync's outcome
@@ -74,13 +75,36 @@ class MirrorRecord:
         return self.cleartext.get("deleted") is True
 
 
+@dataclass(frozen=True)
+class ServerSetup:
+    """Which generation of the server's bookmark data the mirror belongs to.
+
+    ``engine_ids`` are meta/global's global and bookmarks sync ids and the fingerprint of
+    crypto/keys; when any differs the mirror and base are forgotten. ``meta_modified`` and
+    ``crypto_modified`` let a sync skip fetching those records when info/collections
+    shows they have not changed.
+    """
+
+    engine_ids: tuple[str, ...]
+    meta_modified: float | None = None
+    crypto_modified: float | None = None
+
+    def to_json(self) -> str:
+        return json.dumps([list(self.engine_ids), self.meta_modified, self.crypto_modified])
+
+    @classmethod
+    def from_json(cls, text: str) -> ServerSetup:
+        ids, meta_modified, crypto_modified = json.loads(text)
+        return cls(tuple(ids), meta_modified, crypto_modified)
+
+
 @dataclass
 class ProfileState:
     """What a sync starts from (the mirror is loaded separately: it is only needed when
     something changed)."""
 
     profile_id: str
-    engine_ids: tuple[str, ...] | None = None
+    server: ServerSetup | None = None
     last_modified: float | None = None
     base: Tree = field(default_factory=Tree)
     id_map: dict[str, str] = field(default_factory=dict)  # browser id → GUID
@@ -94,12 +118,14 @@ class ProfileState:
 class StateStore:
     """The state database. Open it with ``StateStore.open(paths)`` and close it after use."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._db = connection
+        self.path = path
 
     @classmethod
-    def open(cls, paths: Paths) -> StateStore:
-        return cls.open_file(paths.state_db)
+    def open(cls, where: Paths | Path) -> StateStore:
+        """Open ``paths.state_db`` (or the database file given)."""
+        return cls.open_file(where.state_db if isinstance(where, Paths) else where)
 
     @classmethod
     def open_file(cls, path: Path) -> StateStore:
@@ -114,7 +140,7 @@ class StateStore:
             connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.Error as error:
             raise StateError(f"Cannot open foxbridge's state database {path}: {error}") from None
-        return cls(connection)
+        return cls(connection, path)
 
     def close(self) -> None:
         self._db.close()
@@ -140,14 +166,17 @@ class StateStore:
     def load(self, profile_id: str) -> ProfileState:
         state = ProfileState(profile_id)
         row = self._db.execute(
-            "SELECT engine_ids, last_modified, base, last_sync FROM profiles WHERE profile_id=?",
+            "SELECT server, last_modified, base, last_sync FROM profiles WHERE profile_id=?",
             (profile_id,),
         ).fetchone()
         if row is not None:
-            engine_ids, state.last_modified, base, last_sync = row
-            state.engine_ids = tuple(json.loads(engine_ids)) if engine_ids else None
+            server, state.last_modified, base, last_sync = row
+            try:
+                state.server = ServerSetup.from_json(server) if server else None
+                state.last_sync = json.loads(last_sync) if last_sync else None
+            except (ValueError, TypeError) as error:
+                raise StateError(f"foxbridge's saved sync state is damaged ({error}).") from None
             state.base = tree_from_json(base) if base else Tree()
-            state.last_sync = json.loads(last_sync) if last_sync else None
         state.id_map = dict(
             self._db.execute(
                 "SELECT browser_id, guid FROM id_map WHERE profile_id=?", (profile_id,)
@@ -182,8 +211,7 @@ class StateStore:
         with self._transaction() as db:
             db.execute("DELETE FROM mirror WHERE profile_id=?", (profile_id,))
             db.execute(
-                "UPDATE profiles SET engine_ids=NULL, last_modified=NULL, base=NULL "
-                "WHERE profile_id=?",
+                "UPDATE profiles SET server=NULL, last_modified=NULL, base=NULL WHERE profile_id=?",
                 (profile_id,),
             )
 
@@ -191,7 +219,7 @@ class StateStore:
         self,
         profile_id: str,
         *,
-        engine_ids: tuple[str, ...],
+        server: ServerSetup,
         last_modified: float,
         base: Tree,
         mirror_changes: Iterable[tuple[str, float, Mapping[str, Any]]],
@@ -211,11 +239,11 @@ class StateStore:
         base_json = tree_to_json(base)
         with self._transaction() as db:
             db.execute(
-                "INSERT INTO profiles (profile_id, engine_ids, last_modified, base, last_sync) "
+                "INSERT INTO profiles (profile_id, server, last_modified, base, last_sync) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (profile_id) DO UPDATE SET "
-                "engine_ids=excluded.engine_ids, last_modified=excluded.last_modified, "
+                "server=excluded.server, last_modified=excluded.last_modified, "
                 "base=excluded.base, last_sync=excluded.last_sync",
-                (profile_id, dumps(list(engine_ids)), last_modified, base_json, dumps(outcome)),
+                (profile_id, server.to_json(), last_modified, base_json, dumps(outcome)),
             )
             db.executemany(
                 "INSERT OR REPLACE INTO mirror (profile_id, guid, modified, cleartext) "
@@ -261,6 +289,9 @@ class StateStore:
                 "SELECT profile_id, last_sync FROM profiles WHERE last_sync IS NOT NULL"
             )
         }
+
+
+Store = StateStore  # the short name the daemon uses
 
 
 def read_last_sync(paths: Paths) -> dict[str, Any] | None:
