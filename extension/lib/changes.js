@@ -27,7 +27,7 @@ export class ChangeBatcher {
    *   now?: () => number,
    *   timers?: {set: (fn: () => void, ms: number) => unknown, clear: (handle: unknown) => void}}} options
    */
-  constructor({ send, now = Date.now, timers = { set: setTimeout, clear: clearTimeout } }) {
+  constructor({ send, now = () => Date.now(), timers = { set: (fn, ms) => setTimeout(fn, ms), clear: (handle) => clearTimeout(handle) } }) {
     this.#send = send;
     this.#now = now;
     this.#timers = timers;

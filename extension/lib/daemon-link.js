@@ -53,7 +53,7 @@ export class DaemonLink {
 
   /** @param {LinkOptions} options */
   constructor(options) {
-    this.#options = { log: console, now: Date.now, timers: { set: setTimeout, clear: clearTimeout }, random: Math.random, ...options };
+    this.#options = { log: console, now: () => Date.now(), timers: { set: (fn, ms) => setTimeout(fn, ms), clear: (handle) => clearTimeout(handle) }, random: () => Math.random(), ...options };
   }
 
   get connection() {
