@@ -1,0 +1,284 @@
+"""Property tests: replicas editing concurrently and syncing in random orders converge.
+
+Each replica is a browser (only what it can show: bookmarks and folders, the menu root
+hidden on some) plus its base. They share one server tree, seeded with what browsers
+cannot show (separators, queries, a livemark, tags and keywords, the menu's contents).
+Replicas make random edits — create, rename, change URL, move, reorder, delete,
+delete a folder — and sync in random orders; a sync merges (base, browser, server),
+stores the result on the server and as the new base, and shows it in the browser.
+
+After every replica syncs twice more: every browser shows exactly the server's visible
+projection, no item that no replica deleted is gone, nothing is listed twice, and the
+hidden items are untouched unless a replica deleted a folder holding them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from daemon.bookmarks.merge import merge
+from daemon.bookmarks.model import MENU, USER_ROOTS, Item, Kind, Tree
+
+from .test_merge_helpers import bm, copy_tree, folder, livemark, query, sep, tree, visible
+
+TITLES = ("alpha", "beta", "gamma")
+URLS = ("https://a.example/", "https://b.example/", "https://c.example/")
+
+PROPERTY_SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,  # the same examples on every run
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+def seed_server() -> Tree:
+    return tree(
+        toolbar=[
+            bm("seed1xxxxxxx", "Seed one", "https://seed1.example/", tags=["t"], keyword="k"),
+            sep("sepAxxxxxxxx"),
+            folder(
+                "sfolderxxxxx",
+                "Seed folder",
+                bm("seed2xxxxxxx", "Seed two"),
+                query("queryAxxxxxx"),
+                bm("seed3xxxxxxx", "Seed three"),
+            ),
+        ],
+        menu=[
+            bm("menu1xxxxxxx", "Menu one"),
+            sep("sepMxxxxxxxx"),
+            folder("mfolderxxxxx", "Menu folder", bm("menu2xxxxxxx")),
+        ],
+        unfiled=[livemark("livexxxxxxxx"), bm("seed4xxxxxxx", "Seed four")],
+    )
+
+
+HIDDEN_SEEDS = ("sepAxxxxxxxx", "queryAxxxxxx", "sepMxxxxxxxx", "livexxxxxxxx")
+
+
+@dataclass
+class Replica:
+    name: str
+    hidden_roots: frozenset[str]
+    browser: Tree
+    base: Tree = field(default_factory=Tree)
+
+
+@dataclass
+class World:
+    server: Tree
+    replicas: list[Replica]
+    clock: float = 1.0
+    counter: int = 0
+    created: set[str] = field(default_factory=set)
+    deleted: set[str] = field(default_factory=set)  # deleted by some replica's edit
+    excused: set[str] = field(default_factory=set)  # hidden items in a deleted folder
+    alias: dict[str, str] = field(default_factory=dict)  # remapped GUID → new GUID
+
+    def tick(self) -> float:
+        self.clock += 1.0
+        return self.clock
+
+    def fresh_guid(self, prefix: str) -> str:
+        self.counter += 1
+        guid = f"{prefix}{self.counter:0>{12 - len(prefix)}}"
+        self.created.add(guid)
+        return guid
+
+    def canonical(self, guid: str) -> str:
+        while guid in self.alias:
+            guid = self.alias[guid]
+        return guid
+
+    def sync(self, replica: Replica) -> None:
+        result = merge(
+            replica.base, replica.browser, self.server, hidden_roots=replica.hidden_roots
+        )
+        now = self.tick()
+        merged = copy_tree(result.tree)
+        for guid, item in merged.items.items():
+            old = self.server.items.get(guid)
+            item.modified = old.modified if old is not None and _same(item, old) else now
+        merged.tombstones = set(self.server.tombstones) | result.deleted
+        self.alias.update(result.remapped)
+        self.server = merged
+        replica.base = copy_tree(merged)
+        replica.browser = visible(merged, hidden_roots=replica.hidden_roots)
+        for item in replica.browser.items.values():
+            item.modified = 0.0
+
+
+def _same(a: Item, b: Item) -> bool:
+    return (a.kind, a.title, a.url, a.parent, a.children, a.extra) == (
+        b.kind,
+        b.title,
+        b.url,
+        b.parent,
+        b.children,
+        b.extra,
+    )
+
+
+# -- edits ---------------------------------------------------------------------------------
+
+
+def folders_of(t: Tree) -> list[str]:
+    return sorted(g for g, i in t.items.items() if i.kind is Kind.FOLDER)
+
+
+def movable(t: Tree) -> list[str]:
+    return sorted(g for g in t.items if g not in USER_ROOTS)
+
+
+def edit(world: World, replica: Replica, data: st.DataObject) -> None:
+    t = replica.browser
+    now = world.tick()
+    op = data.draw(
+        st.sampled_from(("create", "folder", "rename", "url", "move", "reorder", "delete"))
+    )
+    items = movable(t)
+    if op in ("create", "folder") or not items:
+        parent = data.draw(st.sampled_from(folders_of(t)))
+        kind = Kind.FOLDER if op == "folder" else Kind.BOOKMARK
+        guid = world.fresh_guid("F" if kind is Kind.FOLDER else "B")
+        url = None if kind is Kind.FOLDER else data.draw(st.sampled_from(URLS))
+        item = Item(guid, kind, parent, data.draw(st.sampled_from(TITLES)), url, modified=now)
+        siblings = t.items[parent].children
+        siblings.insert(data.draw(st.integers(0, len(siblings))), guid)
+        t.items[parent].modified = now
+        t.add(item)
+        return
+    guid = data.draw(st.sampled_from(items))
+    item = t.items[guid]
+    if op == "rename":
+        item.title = data.draw(st.sampled_from(TITLES))
+        item.modified = now
+    elif op == "url" and item.kind is Kind.BOOKMARK:
+        item.url = data.draw(st.sampled_from(URLS))
+        item.modified = now
+    elif op == "move":
+        inside = {i.guid for i in t.walk(guid)}
+        targets = [f for f in folders_of(t) if f not in inside]
+        target = data.draw(st.sampled_from(targets))
+        t.items[item.parent].children.remove(guid)
+        t.items[item.parent].modified = now
+        siblings = t.items[target].children
+        siblings.insert(data.draw(st.integers(0, len(siblings))), guid)
+        item.parent = target
+        item.modified = t.items[target].modified = now
+    elif op == "reorder":
+        parent = t.items[item.parent]
+        parent.children = data.draw(st.permutations(parent.children))
+        parent.modified = now
+    elif op == "delete":
+        doomed = {i.guid for i in t.walk(guid)}
+        world.deleted |= doomed
+        world.excused |= {i.guid for i in replica.base.walk(guid)} - doomed
+        t.items[item.parent].children.remove(guid)
+        t.items[item.parent].modified = now
+        for g in doomed:
+            del t.items[g]
+
+
+# -- the properties ------------------------------------------------------------------------
+
+
+def check_tree_is_sound(t: Tree) -> None:
+    listed: dict[str, str] = {}
+    for guid, item in t.items.items():
+        for child in item.children:
+            assert child not in listed, f"{child} listed twice"
+            listed[child] = guid
+            assert t.items[child].parent == guid
+    assert set(listed) == set(t.items) - set(USER_ROOTS), "an item is in no folder"
+    for root in USER_ROOTS:
+        assert t.items[root].parent == "places"
+
+
+def shown(t: Tree) -> dict[str, tuple[object, ...]]:
+    return {g: (i.kind, i.title, i.url, i.parent, tuple(i.children)) for g, i in t.items.items()}
+
+
+def check_converged(world: World, seed: Tree) -> None:
+    server = world.server
+    check_tree_is_sound(server)
+    for replica in world.replicas:
+        assert shown(replica.browser) == shown(visible(server, hidden_roots=replica.hidden_roots))
+    gone = {world.canonical(g) for g in world.deleted | world.excused}
+    survivors = {world.canonical(g) for g in world.created} - gone
+    assert survivors <= set(server.items), "an item nobody deleted is gone"
+    for guid in HIDDEN_SEEDS:
+        if guid in world.excused:
+            continue
+        assert guid in server.items, f"hidden {guid} lost"
+        assert server.items[guid].same_value(seed.items[guid])
+    for guid, item in seed.items.items():
+        if item.extra and guid in server.items:
+            assert server.items[guid].extra == item.extra
+
+
+def make_world(data: st.DataObject, count: int) -> World:
+    seed = seed_server()
+    replicas: list[Replica] = []
+    world = World(server=copy_tree(seed), replicas=replicas)
+    world.created |= set(seed.items) - set(USER_ROOTS)
+    for index in range(count):
+        hidden = frozenset({MENU}) if index % 2 == 0 else frozenset()
+        browser = tree(roots=[r for r in USER_ROOTS if r not in hidden])
+        # Some replicas already hold copies of the server's bookmarks (new GUIDs).
+        if data.draw(st.booleans()):
+            copy = replace(seed.items["seed1xxxxxxx"], guid=world.fresh_guid("C"), extra={})
+            browser.add(copy)
+            browser.items["toolbar"].children.append(copy.guid)
+        own = world.fresh_guid("O")
+        browser.add(Item(own, Kind.BOOKMARK, "unfiled", f"own {index}", URLS[0]))
+        browser.items["unfiled"].children.append(own)
+        replicas.append(Replica(f"r{index}", hidden, browser))
+    return world
+
+
+@PROPERTY_SETTINGS
+@given(st.data(), st.integers(2, 3))
+def test_replicas_converge_and_nothing_is_lost(data, count):
+    world = make_world(data, count)
+    seed = seed_server()
+    for replica in world.replicas:  # every device's first sync
+        world.sync(replica)
+    seed_titles = [i.title for i in world.server.items.values() if i.title == "Seed one"]
+    assert len(seed_titles) == 1, "a first sync duplicated a bookmark"
+
+    for _ in range(data.draw(st.integers(1, 12))):
+        replica = data.draw(st.sampled_from(world.replicas))
+        if data.draw(st.integers(0, 3)) == 0:
+            world.sync(replica)
+        else:
+            edit(world, replica, data)
+    for _ in range(2):
+        for replica in world.replicas:
+            world.sync(replica)
+    check_converged(world, seed)
+
+
+@PROPERTY_SETTINGS
+@given(st.data())
+def test_a_sync_with_no_changes_changes_nothing(data):
+    world = make_world(data, 2)
+    for replica in world.replicas:
+        world.sync(replica)
+    for _ in range(data.draw(st.integers(0, 6))):
+        edit(world, data.draw(st.sampled_from(world.replicas)), data)
+    for replica in world.replicas:
+        world.sync(replica)
+        world.sync(replica)
+    before = shown(world.server)
+    for replica in world.replicas:
+        result = merge(
+            replica.base, replica.browser, world.server, hidden_roots=replica.hidden_roots
+        )
+        assert shown(result.tree) == before
+        assert not result.deleted - world.server.tombstones
+        assert result.remapped == {}
