@@ -38,6 +38,7 @@ from host import EXTENSION_ORIGIN  # noqa: E402
 from tests.e2e.browser import (  # noqa: E402
     BrowserProfile,
     launch_profile,
+    unpacked_extension,
     wait_until,
     write_host_wrapper,
 )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -39,6 +40,9 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost",
+    # With a D-Bus session bus (the real keyring's), Chromium would otherwise wait on the
+    # Secret Service for its own cookie key, and the extension would not start in time.
+    "--password-store=basic",
 ]
 
 T = TypeVar("T")
@@ -65,9 +69,25 @@ def wait_until(
     raise Timeout(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
 
 
+def unpacked_extension(destination: Path) -> Path:
+    """A copy of ``extension/`` without the development tooling.
+
+    Chromium refuses to load an unpacked extension holding any file whose name starts
+    with "_" (reserved for the browser), and ``node_modules`` has such files; an
+    installed build would not carry it either.
+    """
+    shutil.copytree(
+        EXTENSION_DIR,
+        destination,
+        ignore=shutil.ignore_patterns("node_modules", "package.json", "package-lock.json"),
+    )
+    return destination
+
+
 def write_host_wrapper(folder: Path, foxbridge_home: Path, extra_env: dict[str, str]) -> Path:
     """An executable that runs the real host the way an installed one would."""
     folder.mkdir(parents=True, exist_ok=True)
+    foxbridge_home.mkdir(parents=True, exist_ok=True)  # the wrapper's stderr goes there
     wrapper = folder / "foxbridge-host"
     exports = {"FOXBRIDGE_HOME": str(foxbridge_home), "PYTHONPATH": str(REPO), **extra_env}
     lines = ["#!/bin/sh"]
@@ -171,7 +191,7 @@ def launch_profile(
     user_data_dir: Path,
     host_wrapper: Path,
     *,
-    extension_dir: Path = EXTENSION_DIR,
+    extension_dir: Path,
     origin: str,
     env: dict[str, str] | None = None,
 ) -> BrowserProfile:

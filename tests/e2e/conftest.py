@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Playwright, sync_playwright
 
-from tests.e2e.browser import EXTENSION_DIR
+from tests.e2e.browser import EXTENSION_DIR, unpacked_extension
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +35,12 @@ def e2e_home() -> Iterator[Path]:
     home = make_short_home("fbe-")
     yield home
     shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def extension(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real extension, as Chromium loads it unpacked."""
+    return unpacked_extension(tmp_path_factory.mktemp("extension") / "foxbridge")
 
 
 @pytest.fixture
