@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from host import HOST_NAME
 from install import browsers, daemon_process
@@ -50,12 +51,33 @@ class Target:
     registry_key: str | None = None  # Windows: the key holding host registrations
 
 
-# Starts the daemon in the background and waits for its socket.
-DaemonStarter = Callable[[Layout], None]
+class DaemonControl(Protocol):
+    def running(self) -> bool: ...
+
+    def start(self) -> None:
+        """Start the daemon in the background and wait until it answers."""
+        ...
+
+    def stop(self) -> bool:
+        """Stop the daemon if it runs; whether it did."""
+        ...
 
 
-def start_daemon(layout: Layout) -> None:
-    daemon_process.start_detached(layout.python, layout.environment, layout.paths)
+@dataclass
+class DaemonProcess:
+    """The real daemon, as a detached process of this installation's Python."""
+
+    layout: Layout
+
+    def running(self) -> bool:
+        return daemon_process.running_pid(self.layout.paths) is not None
+
+    def start(self) -> None:
+        layout = self.layout
+        daemon_process.start_detached(layout.python, layout.environment, layout.paths)
+
+    def stop(self) -> bool:
+        return daemon_process.stop(self.layout.paths)
 
 
 @dataclass
@@ -63,7 +85,7 @@ class Installer:
     layout: Layout
     runner: Runner
     registry: Registry
-    daemon_starter: DaemonStarter = start_daemon
+    daemon: DaemonControl
     system_root: Path = field(default=Path("/"))
 
     @property
@@ -220,10 +242,10 @@ class Installer:
         return has_user_systemd(self.runner)
 
     def _ensure_daemon_running(self, report: Report) -> None:
-        if daemon_process.running_pid(self.layout.paths) is not None:
+        if self.daemon.running():
             report.unchanged("the daemon is already running")
             return
-        self.daemon_starter(self.layout)
+        self.daemon.start()
         report.changed("started the daemon")
 
     # -- uninstall ----------------------------------------------------------------------
@@ -234,7 +256,7 @@ class Installer:
         startup = Startup(self.layout, self.runner, self.registry)
         if record.autostart not in (None, "off"):
             startup.disable(record, report)
-        if daemon_process.stop(self.layout.paths):
+        if self.daemon.stop():
             report.changed("stopped the daemon")
         for key, name in record.registry:
             self.registry.delete(key, name)
@@ -242,10 +264,10 @@ class Installer:
         for recorded in record.files:
             if remove_file(Path(recorded)):
                 report.changed(f"removed {recorded}")
-        for folder in reversed(record.folders):
-            remove_folder_if_empty(Path(folder))
         self._remove_program(record, report)
         remove_file(self.layout.record_file)
+        for folder in reversed(record.folders):
+            remove_folder_if_empty(Path(folder))
         if report.changes == 0:
             report.unchanged("nothing to remove: foxbridge was not installed")
         return report

@@ -93,14 +93,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _installer() -> Installer:
     from daemon.paths import default_paths
     from install.commands import SubprocessRunner
-    from install.installer import Installer
+    from install.installer import DaemonProcess, Installer
     from install.layout import Layout
     from install.machine import OS
     from install.registry import MemoryRegistry, WindowsRegistry
 
     layout = Layout.current(default_paths(), Path(sys.executable))
     registry = WindowsRegistry() if layout.machine.os is OS.WINDOWS else MemoryRegistry()
-    return Installer(layout, SubprocessRunner(), registry)
+    return Installer(layout, SubprocessRunner(), registry, DaemonProcess(layout))
 
 
 async def run_install(args: argparse.Namespace) -> int:
