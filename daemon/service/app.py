@@ -132,6 +132,7 @@ class DaemonService:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(connection.close(), 2)
             self.signin.drop()
+            self.jobs.close()
 
     # -- connections ---------------------------------------------------------------------
 
@@ -296,14 +297,14 @@ class DaemonService:
             self.scheduler.sync_now()  # the browser's side of the menu moves
 
     async def _snapshots_list(self, connection: Connection, params: dict[str, Any]) -> Any:
-        return await self.jobs.list_snapshots()
+        return await self.jobs.list_snapshots(connection.profile_id)
 
     async def _snapshots_restore(self, connection: Connection, params: dict[str, Any]) -> Any:
-        self._require_signed_in()
-        assert connection.profile_id is not None  # browser_only in the method table
-        await self.jobs.restore_snapshot(connection.profile_id, params["id"])
-        self.scheduler.local_change(connection.profile_id)
-        return {"restored": True}
+        raise ProtocolError(
+            ErrorCode.NOT_AVAILABLE,
+            "Restoring a snapshot into a running browser is not available yet; "
+            "use 'foxbridge restore' from a terminal.",
+        )
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

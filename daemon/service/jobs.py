@@ -10,13 +10,18 @@ brake, "the server asked us to wait", a failure on the browser's side).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
 
-from daemon.errors import AuthError, FoxbridgeError, NetworkError
+from daemon.bookmarks.brake import SafetyBrakeError
+from daemon.bookmarks.engine import BrowserApplyError, sync_profile
+from daemon.bookmarks.snapshots import Snapshots
+from daemon.bookmarks.store import StateStore
+from daemon.errors import AuthError, NetworkError
 from daemon.paths import Paths
 from daemon.service.profiles import ProfileRegistry
 from daemon.service.scheduler import (
@@ -27,6 +32,8 @@ from daemon.service.scheduler import (
 )
 from daemon.service.status import Brake
 from daemon.settings import Settings
+from daemon.sync.client import SyncClient
+from daemon.sync.errors import BackoffError, NodeReassignedError
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +52,12 @@ class AccountJobs:
         self._profiles = profiles
         self._settings = settings
         self._http = http
-        self._client: Any = None  # daemon.sync.client.SyncClient, made on first use
-        self._store: Any = None  # daemon.bookmarks.store, opened on first use
-        self._seen: float | None = None  # the bookmarks collection's last-modified we know
+        self._client: SyncClient | None = None  # made on first use
+        self._store: StateStore | None = None  # opened on first use
+        # What the last poll saw: the account-wide timestamp (for X-If-Modified-Since)
+        # and the bookmarks collection's (to tell our own writes from other clients').
+        self._seen_any: float | None = None
+        self._seen_bookmarks: float | None = None
         self._lock = asyncio.Lock()  # one conversation with the server at a time
 
     def connected_profiles(self) -> list[str]:
@@ -56,147 +66,122 @@ class AccountJobs:
     def forget_session(self) -> None:
         """Drop the Sync session (after sign-in, sign-out, or an authentication failure)."""
         self._client = None
-        self._seen = None
+        self._seen_any = self._seen_bookmarks = None
 
-    async def _session(self) -> Any:
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    async def _session(self) -> SyncClient:
         if self._client is None:
             from daemon.fxa.account import load_account
-            from daemon.sync.client import SyncClient
 
             account = load_account(self._paths)
             credentials = account.credentials(self._http)
             self._client = await SyncClient.connect(credentials, http=self._http)
         return self._client
 
-    def _open_store(self) -> Any:
+    def _open_store(self) -> StateStore:
         if self._store is None:
-            from daemon.bookmarks.store import Store
-
-            self._store = Store.open(self._paths.state_db)
+            self._store = StateStore.open(self._paths)
         return self._store
+
+    def _snapshots(self) -> Snapshots:
+        return Snapshots(self._paths.snapshots_dir, keep=self._settings().snapshots_keep)
 
     # -- the scheduler's jobs --------------------------------------------------------------
 
     async def sync(
         self, profile_id: str, *, force: bool, progress: Callable[[int, int], None]
     ) -> SyncOutcome:
-        from daemon.bookmarks.engine import sync_profile
-
         endpoint = self._profiles.get(profile_id)
         if endpoint is None:
             raise BrowserSideError("The browser profile disconnected before its sync.")
-        async with self._lock, self._translated():
+
+        changed_at = {node: at / 1000 for node, at in endpoint.changed_at.items()}
+        async with self._lock, _translated(self):
             client = await self._session()
+            store = self._open_store()
             report = await sync_profile(
                 endpoint,
                 client,
-                self._open_store(),
+                store,
                 self._settings(),
                 force=force,
                 progress=progress,
+                snapshots=self._snapshots(),
+                changed_at=changed_at,
             )
+            synced_to = store.load(profile_id).last_modified
         endpoint.changed_at.clear()
-        last_modified = getattr(report, "last_modified", None)
-        if isinstance(last_modified, int | float):
-            self._seen = float(last_modified)
-        return SyncOutcome(summary=_summary(report), server_changed=_uploaded(report) > 0)
+        if synced_to is not None:
+            self._seen_bookmarks = max(self._seen_bookmarks or 0.0, synced_to)
+        return SyncOutcome(summary=report.summary(), server_changed=report.uploaded > 0)
 
     async def remote_changed(self) -> bool:
-        async with self._lock, self._translated():
+        """The cheap poll: one request when nothing changed anywhere in the account."""
+        async with self._lock, _translated(self):
             client = await self._session()
-            if self._seen is not None and not await client.changed_since(self._seen):
+            if self._seen_any is not None and not await client.changed_since(self._seen_any):
                 return False
             collections = await client.info_collections()
-            latest = float(collections.get(COLLECTION, 0.0))
-            changed = self._seen is None or latest > self._seen
-            self._seen = latest
+            self._seen_any = max(collections.values(), default=0.0)
+            latest = collections.get(COLLECTION, 0.0)
+            changed = self._seen_bookmarks is None or latest > self._seen_bookmarks
+            self._seen_bookmarks = latest
             return changed
 
     async def prefetch(self) -> None:
-        """Download remote changes into the mirror of every profile this daemon knows."""
+        """Download remote changes while no browser is connected (when the engine can)."""
         from daemon.bookmarks import engine
 
         prefetch = getattr(engine, "prefetch", None)
         if prefetch is None:
             log.debug("the engine cannot prefetch; remote changes wait for a browser")
             return
-        async with self._lock, self._translated():
-            client = await self._session()
-            await prefetch(client, self._open_store())
+        async with self._lock, _translated(self):
+            await prefetch(await self._session(), self._open_store())
 
     # -- snapshots -------------------------------------------------------------------------
 
-    async def list_snapshots(self) -> list[dict[str, Any]]:
-        from daemon.bookmarks import snapshots
-
-        return [entry.to_dict() for entry in snapshots.list_snapshots(self._paths)]
-
-    async def restore_snapshot(self, profile_id: str, snapshot_id: str) -> None:
-        from daemon.bookmarks import snapshots
-
-        endpoint = self._profiles.get(profile_id)
-        if endpoint is None:
-            raise BrowserSideError("The browser profile is not connected.")
-        await snapshots.restore_into(self._paths, snapshot_id, endpoint)
-
-    # -- translating outcomes ----------------------------------------------------------------
-
-    def _translated(self) -> _Translate:
-        return _Translate(self)
+    async def list_snapshots(self, profile_id: str | None) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": info.id,
+                "created": info.created,
+                "reason": info.reason,
+                "local_count": info.local_count,
+                "remote_count": info.remote_count,
+                "profile": info.profile,
+            }
+            for info in self._snapshots().list(profile_id)
+        ]
 
 
-class _Translate:
+@contextlib.asynccontextmanager
+async def _translated(jobs: AccountJobs) -> AsyncIterator[None]:
     """Turns engine and Sync failures into the scheduler's outcomes."""
-
-    def __init__(self, jobs: AccountJobs) -> None:
-        self._jobs = jobs
-
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, kind: Any, failure: BaseException | None, tb: Any) -> bool:
-        if failure is None or not isinstance(failure, Exception):
-            return False
-        from daemon.bookmarks.brake import SafetyBrakeError
-        from daemon.sync.errors import BackoffError, NodeReassignedError
-
-        if isinstance(failure, SafetyBrakeError):
-            preview = failure.preview
-            raise BrakeStopped(
-                Brake(
-                    deletions=preview.deletions,
-                    local_total=preview.local_total,
-                    preview=tuple(preview.titles[:10]),
-                    remote_deletions=preview.remote_deletions,
-                    remote_total=preview.remote_total,
-                )
-            ) from failure
-        if isinstance(failure, BackoffError):
-            raise ServerAskedToWaitError(failure.retry_after, failure.message) from failure
-        if isinstance(failure, AuthError | NodeReassignedError):
-            self._jobs.forget_session()
-        if isinstance(failure, FoxbridgeError):
-            return False
-        if isinstance(failure, aiohttp.ClientError | OSError):
-            what = type(failure).__name__
-            raise NetworkError(f"Cannot reach the Sync server ({what}).") from failure
-        return False
-
-
-def _uploaded(report: Any) -> int:
-    for name in ("uploaded", "records_uploaded", "outgoing"):
-        value = getattr(report, name, None)
-        if isinstance(value, int):
-            return value
-        if isinstance(value, list | tuple | set | dict):
-            return len(value)
-    return 0
-
-
-def _summary(report: Any) -> str:
-    summary = getattr(report, "summary", None)
-    if callable(summary):
-        summary = summary()
-    if isinstance(summary, str):
-        return summary
-    return "Synced."
+    try:
+        yield
+    except SafetyBrakeError as stop:
+        preview = stop.preview
+        raise BrakeStopped(
+            Brake(
+                deletions=preview.deletions,
+                local_total=preview.local_total,
+                preview=tuple(preview.titles[:10]),
+                remote_deletions=preview.remote_deletions,
+                remote_total=preview.remote_total,
+            )
+        ) from stop
+    except BackoffError as wait:
+        raise ServerAskedToWaitError(wait.retry_after, wait.message) from wait
+    except BrowserApplyError as failure:
+        raise BrowserSideError(failure.message) from failure
+    except (AuthError, NodeReassignedError):
+        jobs.forget_session()
+        raise
+    except (aiohttp.ClientError, OSError) as failure:
+        what = type(failure).__name__
+        raise NetworkError(f"Cannot reach the Sync server ({what}).") from failure

@@ -162,20 +162,20 @@ class FakeExtension:
     async def notify(self, method: str, params: dict[str, Any]) -> None:
         await self.send({"method": method, "params": params})
 
-    async def request(self, method: str, params: dict[str, Any], timeout: float = 30) -> Any:
-        answer = await self.request_raw(method, params, timeout)
+    async def request(self, method: str, params: dict[str, Any], within: float = 30) -> Any:
+        answer = await self.request_raw(method, params, within)
         if "error" in answer:
             raise RuntimeError(f"{method}: {answer['error']['code']}: {answer['error']['message']}")
         return answer["result"]
 
     async def request_raw(
-        self, method: str, params: dict[str, Any], timeout: float = 30
+        self, method: str, params: dict[str, Any], within: float = 30
     ) -> dict[str, Any]:
         request_id = f"e{next(self._ids)}"
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
         await self.send({"id": request_id, "method": method, "params": params})
-        return await asyncio.wait_for(future, timeout)
+        return await asyncio.wait_for(future, within)
 
     async def changed(self, *events: tuple[str, str | None]) -> None:
         await self.notify(
@@ -187,15 +187,26 @@ class FakeExtension:
             },
         )
 
-    async def wait_status(self, predicate: Any, timeout: float = 30) -> dict[str, Any]:
-        """Wait (bounded) for a status notification that satisfies ``predicate``."""
-        async with asyncio.timeout(timeout):
+    async def wait_status(
+        self, predicate: Any, *, after: int = 0, within: float = 30
+    ) -> dict[str, Any]:
+        """Wait (bounded) for a status notification, received at position ``after`` or
+        later, that satisfies ``predicate``."""
+        async with asyncio.timeout(within):
             while True:
-                for status in reversed(self.statuses):
+                for status in self.statuses[after:]:
                     if predicate(status):
                         return status
                 self._status_changed.clear()
                 await self._status_changed.wait()
+
+    async def wait_synced(self, *, after: int = 0, within: float = 30) -> dict[str, Any]:
+        """Wait for a sync that started at position ``after`` or later to end."""
+        started = await self.wait_status(lambda s: s["state"] == "syncing", after=after)
+        position = self.statuses.index(started, after)
+        return await self.wait_status(
+            lambda s: s["state"] != "syncing", after=position + 1, within=within
+        )
 
     async def _read_loop(self) -> None:
         while True:

@@ -7,7 +7,6 @@ keyring shared between the test and the daemon process.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -249,8 +248,14 @@ needs_engine = pytest.mark.skipif(
 
 
 @contextlib.asynccontextmanager
-async def signed_in_extension(daemon: DaemonProcess, stack_thread, profile_id: str):
+async def signed_in_extension(
+    daemon: DaemonProcess, stack_thread, profile_id: str, *, firefox_first: bool = False
+):
     create_account(stack_thread)
+    if firefox_first:  # a Firefox set the account up (meta/global, keys, the roots)
+        from tests.e2e.remote import RemoteBookmarks
+
+        RemoteBookmarks(stack_thread, EMAIL).set_up()
     extension = await FakeExtension(profile_id).connect(daemon.paths.socket_path)
     try:
         await sign_in(extension, stack_thread)
@@ -264,20 +269,17 @@ async def test_a_browser_bookmark_reaches_the_server(daemon: DaemonProcess, stac
     from tests.e2e.remote import RemoteBookmarks
 
     async with signed_in_extension(daemon, stack_thread, "p-up") as extension:
-        await extension.wait_status(lambda s: s["last_sync"] and s["state"] == "idle")
+        first = await extension.wait_synced()
+        assert first["state"] == "idle" and first["last_sync"]["ok"], first
         assert "tree.get" in extension.requests_seen
+        mark = len(extension.statuses)
         bookmark = extension.tree.create("1", "Foxbridge", "https://foxbridge.example/")
         await extension.changed(("created", bookmark))
-        synced = len([s for s in extension.statuses if s["state"] == "syncing"])
-        await extension.wait_status(
-            lambda s: (
-                s["state"] == "idle"
-                and len([x for x in extension.statuses if x["state"] == "syncing"]) > synced
-            )
-        )
+        assert (await extension.wait_synced(after=mark))["state"] == "idle"
     remote = RemoteBookmarks(stack_thread, EMAIL)
     found = remote.find(bmkUri="https://foxbridge.example/")
     assert [record["parentid"] for record in found] == ["toolbar"]
+    assert "Foxbridge" in remote.children_titles("toolbar")
 
 
 @needs_engine
@@ -286,17 +288,16 @@ async def test_a_server_record_appears_in_the_browser_after_sync_now(
 ) -> None:
     from tests.e2e.remote import RemoteBookmarks
 
-    async with signed_in_extension(daemon, stack_thread, "p-down") as extension:
-        await extension.wait_status(lambda s: s["last_sync"] and s["state"] == "idle")
+    async with signed_in_extension(daemon, stack_thread, "p-down", firefox_first=True) as extension:
+        await extension.wait_synced()
         remote = RemoteBookmarks(stack_thread, EMAIL)
         remote.insert("toolbar", 0, title="From Firefox", url="https://firefox.example/")
-        before = len(extension.statuses)
+        mark = len(extension.statuses)
         assert (await extension.request("sync.now", {}))["started"] is True
-        await extension.wait_status(
-            lambda s: s["state"] == "idle" and len(extension.statuses) > before
-        )
+        assert (await extension.wait_synced(after=mark))["state"] == "idle"
         node = extension.tree.find("From Firefox")
         assert node is not None and node["parentId"] == "1"
+        assert extension.tree.titles_in("1")[0] == "From Firefox"
 
 
 @needs_engine
@@ -304,22 +305,20 @@ async def test_two_profiles_sync_independently_through_one_account(
     daemon: DaemonProcess, stack_thread
 ) -> None:
     async with signed_in_extension(daemon, stack_thread, "p-one") as first:
-        await first.wait_status(lambda s: s["last_sync"] and s["state"] == "idle")
+        await first.wait_synced()
         second = await FakeExtension("p-two").connect(daemon.paths.socket_path)
         try:
-            await second.wait_status(lambda s: s["last_sync"] and s["state"] == "idle")
+            await second.wait_synced()
+            mark = len(second.statuses)
             made = first.tree.create("2", "Shared", "https://shared.example/")
             await first.changed(("created", made))
-
-            async def arrived() -> None:
-                while second.tree.find("Shared") is None:
-                    await second.wait_status(lambda s: s["state"] == "idle")
-                    if second.tree.find("Shared") is None:
-                        second.statuses.clear()
-
-            await asyncio.wait_for(arrived(), 30)
+            # The first profile uploads; the daemon then syncs the second one at once.
+            await second.wait_synced(after=mark)
             assert second.tree.find("Shared")["parentId"] == "2"
+            # One copy each (Other bookmarks also holds the "Bookmarks Menu" folder).
             assert first.tree.titles_in("2").count("Shared") == 1
+            assert second.tree.titles_in("2").count("Shared") == 1
+            assert first.tree.titles_in("2") == second.tree.titles_in("2")
         finally:
             await second.close()
 
