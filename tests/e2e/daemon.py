@@ -45,6 +45,11 @@ def daemon_pid(home: Path) -> int | None:
     return None
 
 
+def daemon_running(home: Path) -> bool:
+    pid = daemon_pid(home)
+    return pid is not None and _alive(pid)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
