@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 import mohawk
 import pytest
+from mohawk.base import EmptyValue
 
 from fxstack.fxa import OLDSYNC
 from fxstack.fxa.crypto import client_stretch, token_parts
@@ -36,6 +37,7 @@ class Client:
         ts: int | None = None,
         nonce: str | None = None,
         tamper: bool = False,
+        content_type: str | None = None,
     ) -> tuple[int, Any]:
         url = self.url + path
         data = None if body is None else json.dumps(body).encode()
@@ -46,13 +48,15 @@ class Client:
                 {"id": token_id, "key": key or hawk_key, "algorithm": "sha256"},
                 url,
                 method,
-                content=data or "",
-                content_type="application/json" if data else "",
+                content=data if data is not None else EmptyValue,
+                content_type="application/json" if data is not None else EmptyValue,
                 always_hash_content=data is not None,
                 nonce=nonce,
                 _timestamp=ts,
             )
             headers["Authorization"] = sender.request_header
+        if content_type is not None:
+            headers["Content-Type"] = content_type
         if tamper and data is not None:
             data = data.replace(b"}", b', "extra": 1}')
         async with self.http.request(method, url, data=data, headers=headers) as response:
@@ -87,6 +91,11 @@ async def test_hawk_is_verified(stack, client):
     session = (await client.login("a@example.org"))["sessionToken"]
     status, body = await client.call("GET", "/v1/session/status", token=session)
     assert status == 200 and body["state"] == "unverified"
+    # Firefox signs body-less GETs without a payload hash but with a Content-Type.
+    status, body = await client.call(
+        "GET", "/v1/session/status", token=session, content_type="text/plain"
+    )
+    assert status == 200
 
     assert_error(
         *await client.call("GET", "/v1/session/status", token=session, key=b"k" * 32), 401, 109
