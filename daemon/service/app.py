@@ -144,8 +144,6 @@ class DaemonService:
 
     async def handle_request(self, connection: Connection, request: Request) -> Any:
         params = protocol.validate_call(request, connection.role)
-        if request.method != "hello" and connection.role == Role.UNKNOWN:
-            connection.role = Role.CLI  # answered, but never asked for a tree
         return await self._methods[request.method](connection, params)
 
     async def handle_notification(self, connection: Connection, notification: Notification) -> None:
