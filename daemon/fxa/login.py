@@ -78,6 +78,24 @@ async def login_with_password(
     return await _start(paths, FxaClient(http, servers), email, password, code, name)
 
 
+async def login_with_code(
+    paths: Paths, http: aiohttp.ClientSession, *, code: str, device_name: str | None = None
+) -> Account | CodeRequired:
+    """Finish the sign-in waiting for a code, whoever started it (the daemon's
+    ``login.code``, which carries only the code)."""
+    _refuse_if_signed_in(paths)
+    pending = secrets.load_pending()
+    if pending is None:
+        raise AuthError("No sign-in is waiting for a code. Start by signing in with a password.")
+    return await _complete(paths, http, pending, code.strip(), device_name or default_device_name())
+
+
+def pending_sign_in() -> CodeRequired | None:
+    """The kind of code the pending sign-in waits for, if one does (for status displays)."""
+    pending = secrets.load_pending()
+    return None if pending is None else CodeRequired(pending.kind)
+
+
 def _refuse_if_signed_in(paths: Paths) -> None:
     try:
         current = load_account(paths)
@@ -91,7 +109,7 @@ def _refuse_if_signed_in(paths: Paths) -> None:
 async def _start(
     paths: Paths, client: FxaClient, email: str, password: str, code: str | None, name: str
 ) -> Account | CodeRequired:
-    secrets.delete_pending()
+    await _abandon_pending(client.http)
     servers = client.servers.to_dict()
     try:
         sign_in = await client.sign_in(email, password)
@@ -118,6 +136,18 @@ async def _start(
         return await _complete(paths, client.http, pending, code, name)
     secrets.save_pending(pending)
     return CodeRequired(pending.kind)
+
+
+async def _abandon_pending(http: aiohttp.ClientSession) -> None:
+    """A new sign-in replaces a pending one: end its unconfirmed session on the server."""
+    stale = secrets.load_pending()
+    if stale is None:
+        return
+    secrets.delete_pending()
+    if stale.session_token:
+        client = FxaClient(http, ServerConfig.from_dict(stale.servers))
+        with contextlib.suppress(FoxbridgeError):
+            await client.destroy_session(stale.session_token)
 
 
 def _pending_confirmation(sign_in: SignIn, servers: dict[str, str]) -> secrets.PendingSignIn:

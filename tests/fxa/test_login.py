@@ -14,7 +14,7 @@ from daemon.fxa.account import Account, load_account
 from daemon.fxa.client import FxaClient
 from daemon.fxa.crypto import KeyBundleError
 from daemon.fxa.errors import IncorrectPasswordError, InvalidCodeError, ThrottledError
-from daemon.fxa.login import CodeRequired, login_with_password
+from daemon.fxa.login import CodeRequired, login_with_code, login_with_password, pending_sign_in
 from fxstack.fxa import totp
 from tests.fxa.conftest import PASSWORD
 
@@ -206,3 +206,31 @@ async def test_no_secret_reaches_the_logs(stack, http, servers, paths, memory_ke
         token,
     ):
         assert secret not in caplog.text
+
+
+async def test_the_daemon_finishes_with_the_code_alone(stack, http, servers, paths, memory_keyring):
+    stack_account = stack.fxa.create_account("max@example.org", PASSWORD)
+    assert await sign_in(paths, http, servers, "max@example.org") == CodeRequired("email")
+    assert pending_sign_in() == CodeRequired("email")
+    code = stack.fxa.last_code("max@example.org")
+    account = await login_with_code(paths, http, code=f" {code} ")
+    assert_signed_in(account, stack_account, paths, memory_keyring, stack)
+    assert pending_sign_in() is None
+    with pytest.raises(AuthError, match="Already signed in"):
+        await login_with_code(paths, http, code=code)
+
+
+async def test_without_a_pending_sign_in_a_code_is_refused(http, paths, memory_keyring):
+    with pytest.raises(AuthError, match="No sign-in is waiting for a code"):
+        await login_with_code(paths, http, code="123456")
+
+
+async def test_starting_over_ends_the_unconfirmed_session(
+    stack, http, servers, paths, memory_keyring
+):
+    stack.fxa.create_account("ned@example.org", PASSWORD)
+    await sign_in(paths, http, servers, "ned@example.org")
+    (first_session,) = stack.fxa.state.sessions
+    await sign_in(paths, http, servers, "ned@example.org")
+    assert first_session not in stack.fxa.state.sessions
+    assert len(stack.fxa.state.sessions) == 1
