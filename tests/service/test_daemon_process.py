@@ -7,6 +7,7 @@ keyring shared between the test and the daemon process.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -337,3 +338,50 @@ async def test_a_cli_connection_is_never_asked_for_a_tree(
         assert cli.statuses == []  # status notifications go to browser profiles only
     finally:
         await cli.close()
+
+
+@needs_engine
+async def test_the_servers_retry_after_puts_the_whole_daemon_in_backoff(
+    daemon: DaemonProcess, stack_thread
+) -> None:
+    from fxstack.faults import Fault
+
+    async with signed_in_extension(daemon, stack_thread, "p-busy") as extension:
+        await extension.wait_synced()
+        busy = Fault("/storage/", status=503, headers={"Retry-After": "1200"}, times=50)
+
+        async def add_fault() -> None:
+            stack_thread.stack.faults.add(busy)
+
+        stack_thread.call(add_fault())
+        mark = len(extension.statuses)
+        asked_at = int(time.time() * 1000)
+        await extension.request("sync.now", {})
+        status = await extension.wait_status(lambda s: s["state"] == "backoff", after=mark)
+        assert status["problem"]["retry_at"] >= asked_at + 1_190_000
+        # Asking again does not reach the server before its time (the scheduler's tests
+        # follow the wait to its end with a manual clock).
+        assert (await extension.request("sync.now", {}))["started"] is False
+        assert (await extension.request("status", {}))["state"] == "backoff"
+    assert busy.times == 49  # one storage request met the 503; none was sent after it
+
+
+async def test_logout_over_ipc_forgets_the_account(
+    daemon: DaemonProcess, stack_thread, keyring_file: Path
+) -> None:
+    create_account(stack_thread, verification="none")
+    extension = await FakeExtension("p-out").connect(daemon.paths.socket_path)
+    try:
+        signed_in = await extension.request(
+            "login.password", {"email": EMAIL, "password": PASSWORD, "server": stack_thread.url}
+        )
+        assert signed_in == {"state": "signed-in"}
+        assert daemon.paths.account_file.exists()
+        mark = len(extension.statuses)
+        assert await extension.request("logout", {}) == {}
+        status = await extension.wait_status(lambda s: not s["signed_in"], after=mark)
+        assert status["state"] == "signed-out" and status["email"] is None
+    finally:
+        await extension.close()
+    assert not daemon.paths.account_file.exists()
+    assert json.loads(keyring_file.read_text()) == {}

@@ -180,3 +180,17 @@ def test_snapshot_ids_cannot_name_paths() -> None:
 def test_daemon_request_ids_never_collide_with_the_extensions() -> None:
     ids = protocol.RequestIds()
     assert [ids.next(), ids.next()] == ["d1", "d2"]
+
+
+def test_expected_failures_map_to_codes_by_their_exit_status() -> None:
+    from daemon.errors import AuthError, FoxbridgeError, NetworkError, NotSignedInError
+
+    assert protocol.error_for(NotSignedInError()).code == "not-signed-in"
+    assert protocol.error_for(AuthError("Wrong password.")).code == "auth"
+    assert protocol.error_for(NetworkError("Offline.")).code == "network"
+    assert protocol.error_for(FoxbridgeError("Something else.")).code == "failed"
+    answer = protocol.error("e1", protocol.error_for(AuthError("Wrong password.")))
+    assert answer == {
+        "id": "e1",
+        "error": {"code": "auth", "message": "Wrong password.", "data": {}},
+    }
