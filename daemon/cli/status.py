@@ -38,7 +38,7 @@ def _last_sync(paths: Any) -> Any:
         return None
 
 
-async def _session_state(account: Any) -> str:
+async def _session_state(account: Any) -> str | None:
     """verified / unconfirmed / signed-out / unreachable / no-secrets."""
     import aiohttp
 
@@ -50,6 +50,8 @@ async def _session_state(account: Any) -> str:
         stored = account.secrets()
     except FoxbridgeError:
         return "no-secrets"
+    if stored.session_token is None:
+        return None  # a web sign-in holds OAuth tokens only: nothing to ask about
     async with aiohttp.ClientSession() as http:
         try:
             status = await FxaClient(http, account.servers).session_status(stored.session_token)

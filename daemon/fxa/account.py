@@ -109,7 +109,8 @@ class Account:
             client = FxaClient(http, self.servers)
             try:
                 await _tolerating_gone(client.destroy_oauth_token(stored.refresh_token))
-                await _tolerating_gone(client.destroy_session(stored.session_token))
+                if stored.session_token is not None:
+                    await _tolerating_gone(client.destroy_session(stored.session_token))
             except NetworkError:
                 reached = False
             except FoxbridgeError as error:
@@ -121,6 +122,13 @@ class Account:
 async def _tolerating_gone(call: Awaitable[None]) -> None:
     with contextlib.suppress(InvalidTokenError):  # already gone: that is what we wanted
         await call
+
+
+def store_account(account: Account, stored: secrets.AccountSecrets) -> None:
+    """Record a completed sign-in: secrets to the keyring first, then ``account.json``
+    (so a crash in between leaves no account file without its secrets)."""
+    secrets.save_account(account.uid, stored)
+    account.save()
 
 
 def load_account(paths: Paths) -> Account:
@@ -163,7 +171,7 @@ class AccountCredentials:
     client: FxaClient
     sync_key: SyncKey
     refresh_token: str = field(repr=False)
-    session_token: bytes = field(repr=False)
+    session_token: bytes | None = field(repr=False)
     clock: Callable[[], float] = time.monotonic  # replaceable in tests
     _access_token: str | None = field(default=None, repr=False)
     _expires_at: float = 0.0  # clock() at which the access token expires
@@ -202,7 +210,10 @@ class AccountCredentials:
 
     async def check_connected(self) -> None:
         """Raise ``SignedOutError`` (after signing out locally) when the session is gone
-        or our device was removed from the account's device list."""
+        or our device was removed from the account's device list. (Without a session —
+        after a web sign-in — the refresh token alone tells.)"""
+        if self.session_token is None:
+            return
         try:
             await self.client.session_status(self.session_token)
             if self.account.device_id is not None:

@@ -19,7 +19,7 @@ import aiohttp
 
 from daemon.errors import AuthError, FoxbridgeError, NotSignedInError
 from daemon.fxa import crypto, secrets, wire
-from daemon.fxa.account import Account, load_account
+from daemon.fxa.account import Account, load_account, store_account
 from daemon.fxa.client import OLDSYNC_SCOPE, FxaClient, SignIn
 from daemon.fxa.errors import (
     DeviceSessionConflictError,
@@ -229,8 +229,17 @@ async def _finish(paths: Paths, client: FxaClient, sign_in: SignIn, name: str) -
         except DeviceSessionConflictError as conflict:
             device = await client.register_device(session, name, device_id=conflict.device_id)
         assert tokens.refresh_token is not None
-        secrets.save_account(
-            result.uid,
+        account = Account(
+            paths=paths,
+            email=sign_in.email,
+            uid=result.uid,
+            device_id=device.id,
+            device_name=device.name,
+            servers=client.servers,
+            key_rotation_timestamp=key_data.key_rotation_timestamp,
+        )
+        store_account(
+            account,
             secrets.AccountSecrets(
                 session_token=session,
                 refresh_token=tokens.refresh_token,
@@ -245,16 +254,6 @@ async def _finish(paths: Paths, client: FxaClient, sign_in: SignIn, name: str) -
         with contextlib.suppress(FoxbridgeError):
             await client.destroy_session(session)
         raise
-    account = Account(
-        paths=paths,
-        email=sign_in.email,
-        uid=result.uid,
-        device_id=device.id,
-        device_name=device.name,
-        servers=client.servers,
-        key_rotation_timestamp=key_data.key_rotation_timestamp,
-    )
-    account.save()
     secrets.delete_pending()
     log.info("signed in as %s", sign_in.email)
     return account

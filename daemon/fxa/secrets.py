@@ -59,7 +59,7 @@ def _unb64(data: Any, length: int) -> bytes:
 
 @dataclass(frozen=True, repr=False)
 class AccountSecrets:
-    session_token: bytes
+    session_token: bytes | None  # None after a web sign-in, which yields OAuth tokens only
     refresh_token: str
     ksync: bytes
     kid: str
@@ -67,7 +67,7 @@ class AccountSecrets:
     def to_json(self) -> str:
         return json.dumps(
             {
-                "session_token": self.session_token.hex(),
+                "session_token": None if self.session_token is None else self.session_token.hex(),
                 "refresh_token": self.refresh_token,
                 "ksync": _b64(self.ksync),
                 "kid": self.kid,
@@ -79,7 +79,9 @@ class AccountSecrets:
         try:
             data = json.loads(text)
             return cls(
-                session_token=bytes.fromhex(data["session_token"]),
+                session_token=(
+                    None if data["session_token"] is None else bytes.fromhex(data["session_token"])
+                ),
                 refresh_token=str(data["refresh_token"]),
                 ksync=_unb64(data["ksync"], 64),
                 kid=str(data["kid"]),

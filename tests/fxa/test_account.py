@@ -128,3 +128,38 @@ async def test_missing_keyring_entry_is_a_plain_error(http, account, memory_keyr
     secrets.delete_account(account.uid)
     with pytest.raises(NotSignedInError, match="no foxbridge secrets"):
         account.credentials(http)
+
+
+async def test_an_account_without_a_session(stack, http, servers, paths, memory_keyring):
+    """After a web sign-in only OAuth tokens exist: they are enough, and logout works."""
+    from daemon.fxa.account import store_account
+    from daemon.fxa.client import FIREFOX_DESKTOP_CLIENT_ID, OLDSYNC_SCOPE
+
+    stack_account = stack.fxa.create_account("web@example.org", PASSWORD)
+    refresh = stack.fxa.state.issue_refresh_token(
+        stack_account.uid, FIREFOX_DESKTOP_CLIENT_ID, (OLDSYNC_SCOPE,), None
+    )
+    account = Account(
+        paths=paths,
+        email=stack_account.email,
+        uid=stack_account.uid,
+        device_id=None,
+        device_name="Chrome on test",
+        servers=servers,
+        key_rotation_timestamp=stack_account.key_rotation_timestamp,
+    )
+    store_account(
+        account,
+        secrets.AccountSecrets(
+            session_token=None,
+            refresh_token=refresh,
+            ksync=stack_account.ksync,
+            kid=stack_account.kid,
+        ),
+    )
+    credentials = load_account(paths).credentials(http)
+    await assert_valid(stack, await credentials.access_token(), stack_account.uid)
+    await credentials.on_unauthorized()
+    assert await load_account(paths).logout(http) is True
+    assert stack.fxa.state.refresh_tokens == {}
+    assert_signed_out_locally(paths, memory_keyring)
