@@ -7,7 +7,6 @@ keyring shared between the test and the daemon process.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -111,6 +110,10 @@ async def sign_in(extension: FakeExtension, stack_thread) -> None:
     assert first == {"state": "code-required", "kind": "email"}
     code = stack_thread.call(_last_code(stack_thread))
     assert await extension.request("login.code", {"code": code}) == {"state": "signed-in"}
+
+
+def read_json(path: Path) -> object:
+    return json.loads(path.read_text())
 
 
 async def _last_code(stack_thread) -> str:
@@ -384,4 +387,4 @@ async def test_logout_over_ipc_forgets_the_account(
     finally:
         await extension.close()
     assert not daemon.paths.account_file.exists()
-    assert json.loads(keyring_file.read_text()) == {}
+    assert read_json(keyring_file) == {}
