@@ -175,9 +175,8 @@ def _read_node(raw: object, *, parent_id: str | None) -> BrowserNode:
     date_added = raw.get("dateAdded", 0)
     if isinstance(date_added, bool) or not isinstance(date_added, int | float):
         raise BrowserTreeError(f"Bookmark {node_id} has a malformed dateAdded.")
-    reported_parent = raw.get("parentId")
-    if parent_id is not None and reported_parent is not None and reported_parent != parent_id:
-        raise BrowserTreeError(f"Bookmark {node_id} names a parent it is not in.")
+    # Nesting is what counts: parentId and index are recomputed on output, so a tree
+    # edited by hand need not keep them right.
     extra = {
         key: value
         for key, value in raw.items()

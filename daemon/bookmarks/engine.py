@@ -27,9 +27,10 @@ are matched by content to the items they came from.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,7 +61,8 @@ STEPS = ("setup", "download", "read", "merge", "brake", "snapshot", "apply", "up
 
 
 Progress = Callable[[int, int], None]  # (steps done, steps in all)
-StepHook = Callable[[str], None]  # called with each step's name when it is done
+# Called with each step's name when it is done; may be a coroutine function.
+StepHook = Callable[[str], Awaitable[None] | None]
 
 
 class BrowserApplyError(FoxbridgeError):
@@ -184,11 +186,13 @@ class _Hooks:
     progress: Progress | None
     after_step: StepHook | None
 
-    def step(self, name: str) -> None:
+    async def step(self, name: str) -> None:
         if self.progress is not None:
             self.progress(STEPS.index(name) + 1, len(STEPS))
         if self.after_step is not None:
-            self.after_step(name)
+            result = self.after_step(name)
+            if inspect.isawaitable(result):
+                await result
 
 
 class _Sync:
@@ -217,7 +221,7 @@ class _Sync:
     async def run(self, changed_at: Mapping[str, float]) -> SyncReport:
         state = self._load_state()
         server, remote_unchanged = await self._setup(state)
-        self.step("setup")
+        await self.step("setup")
         self.report.first_sync = state.is_first_sync
         remote = _Remote(
             self.store.load_mirror(self.profile_id) if not remote_unchanged else {},
@@ -229,7 +233,7 @@ class _Sync:
             self.report.attempts = attempt
             if not remote_unchanged and server.engine_ids:
                 await self._download(remote)
-            self.step("download")
+            await self.step("download")
 
             tree_json = await self.endpoint.read_tree()
             browser = parse_tree(tree_json)
@@ -240,7 +244,7 @@ class _Sync:
                 now=time.time(),
                 changed_at=changed_at,
             )
-            self.step("read")
+            await self.step("read")
             if not remote.changes and not state.is_first_sync and _same(projection, state.base):
                 return self._finish_unchanged(remote.last_modified)
 
@@ -265,7 +269,7 @@ class _Sync:
                 must_upload=result.upload,
             )
             self._count(browser_plan, records)
-            self.step("merge")
+            await self.step("merge")
 
             preview = _preview(projection.tree, browser, browser_plan, remote_tree, result, records)
             if self.dry_run:
@@ -275,22 +279,22 @@ class _Sync:
                 self.report.records = [{"id": r.guid, "deleted": r.deleted} for r in records]
                 return self.report
             brake.check(preview, self.settings, force=self.force)
-            self.step("brake")
+            await self.step("brake")
 
             if self.report.changed and attempt == 1:
                 self.report.snapshot = self._snapshot(tree_json, projection, remote, browser)
-            self.step("snapshot")
+            await self.step("snapshot")
 
             id_map = await self._apply(state, browser, projection, browser_plan)
             state.id_map = id_map
-            self.step("apply")
+            await self.step("apply")
 
             try:
                 last_modified = await self._upload(remote, records)
             except PreconditionFailedError:
                 log.info("the server changed during the sync; merging again")
                 continue
-            self.step("upload")
+            await self.step("upload")
 
             self.store.commit_sync(
                 self.profile_id,
@@ -305,7 +309,7 @@ class _Sync:
                 outcome=outcome(True, self.report.summary()),
             )
             self.report.last_modified = last_modified
-            self.step("commit")
+            await self.step("commit")
             return self.report
         raise ServerError("The Sync server kept changing during the sync; it will be retried.")
 
