@@ -250,7 +250,8 @@ class Installer:
 
     # -- uninstall ----------------------------------------------------------------------
 
-    def uninstall(self) -> Report:
+    def uninstall(self) -> tuple[Report, list[str]]:
+        """Undo the install; also what install.sh made, for ``remove_program`` to remove."""
         report = Report()
         record = InstallRecord.load(self.layout.record_file)
         startup = Startup(self.layout, self.runner, self.registry)
@@ -264,16 +265,21 @@ class Installer:
         for recorded in record.files:
             if remove_file(Path(recorded)):
                 report.changed(f"removed {recorded}")
-        self._remove_program(record, report)
         remove_file(self.layout.record_file)
         for folder in reversed(record.folders):
             remove_folder_if_empty(Path(folder))
-        if report.changes == 0:
+        if report.changes == 0 and not record.program:
             report.unchanged("nothing to remove: foxbridge was not installed")
-        return report
+        return report, record.program
 
-    def _remove_program(self, record: InstallRecord, report: Report) -> None:
-        for recorded in record.program:
+    def remove_program(self, program: Sequence[str]) -> Report:
+        """Remove what install.sh made (the environment, the link, the extension copy).
+
+        Last of all, since the command may be running from that environment: nothing
+        may be imported from it afterwards.
+        """
+        report = Report()
+        for recorded in program:
             path = Path(recorded)
             if path.is_symlink() or path.is_file():
                 path.unlink()
@@ -282,3 +288,4 @@ class Installer:
             else:
                 continue
             report.changed(f"removed {recorded}")
+        return report

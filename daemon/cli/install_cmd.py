@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from daemon.errors import FoxbridgeError, KeyringUnavailableError, NotSignedInError
-from daemon.paths import Paths
+from daemon.paths import APP_NAME, Paths
 
 if TYPE_CHECKING:
     from install.installer import Installer
@@ -120,7 +121,7 @@ async def run_install(args: argparse.Namespace) -> int:
 
 async def run_uninstall(args: argparse.Namespace) -> int:
     installer = _installer()
-    report = installer.uninstall()
+    report, program = installer.uninstall()
     print(report.text())
     purge = args.purge
     if not purge and not args.keep_data and sys.stdin.isatty():
@@ -135,6 +136,10 @@ async def run_uninstall(args: argparse.Namespace) -> int:
         print(
             "· kept your sign-in and local state (remove them with 'foxbridge uninstall --purge')"
         )
+    # Last: the command may be running from this environment.
+    removed = installer.remove_program(program)
+    if removed.lines:
+        print(removed.text())
     print("Remove the foxbridge extension from your browser's extensions page too.")
     return 0
 
@@ -157,10 +162,15 @@ def purge_data(paths: Paths) -> list[str]:
     except KeyringUnavailableError as error:
         lines.append(f"✗ could not delete the keyring entries: {error}")
     for folder in (paths.config_dir, paths.data_dir, paths.log_dir, paths.runtime_dir):
-        if folder.exists():
-            try:
-                shutil.rmtree(folder)
-            except OSError as error:
-                raise FoxbridgeError(f"Cannot delete {folder}: {error.strerror}.") from error
-            lines.append(f"✓ deleted {folder}")
+        if not folder.exists():
+            continue
+        try:
+            shutil.rmtree(folder)
+        except OSError as error:
+            raise FoxbridgeError(f"Cannot delete {folder}: {error.strerror}.") from error
+        lines.append(f"✓ deleted {folder}")
+        # Logs live in <state>/foxbridge/log: the app's own folder goes too once empty.
+        if folder.parent.name == APP_NAME:
+            with contextlib.suppress(OSError):
+                folder.parent.rmdir()
     return lines

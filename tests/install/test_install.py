@@ -281,15 +281,19 @@ def test_uninstall_removes_the_program_install_sh_made(make_rig: MakeRig, tmp_pa
     link.parent.mkdir()
     link.symlink_to(venv / "bin" / "foxbridge")
     rig.installer.install(InstallOptions(browsers=["chrome"], program=[venv, link]))
-    rig.installer.uninstall()
+    _, program = rig.installer.uninstall()
+    assert program == [str(venv), str(link)]
+    assert venv.exists()
+    rig.installer.remove_program(program)
     assert not venv.exists()
     assert not link.is_symlink()
 
 
 def test_uninstall_when_nothing_is_installed(make_rig: MakeRig) -> None:
     rig = make_rig(OS.LINUX)
-    report = rig.installer.uninstall()
+    report, program = rig.installer.uninstall()
     assert "nothing to remove" in report.text()
+    assert program == []
 
 
 def test_no_autostart_turns_an_earlier_one_off(make_rig: MakeRig) -> None:
