@@ -179,8 +179,17 @@ $('restore-confirm').addEventListener('click', async () => {
   if (!chosenSnapshot) return;
   const { id } = chosenSnapshot;
   chosenSnapshot = null;
-  await report(async () => {
+  $('snapshot-status').className = 'saved';
+  $('snapshot-status').textContent = 'Restoring…';
+  try {
     await call('snapshots.restore', { id });
+    $('snapshot-status').textContent = 'Snapshot restored.';
     await loadSnapshots();
-  }, 'Snapshot restored.');
+  } catch (error) {
+    $('snapshot-status').className = 'error-text small';
+    $('snapshot-status').textContent =
+      error.code === 'not-available'
+        ? 'This version of foxbridge restores snapshots from the command line: run “foxbridge restore”.'
+        : `The snapshot was not restored: ${error.message}`;
+  }
 });

@@ -99,7 +99,8 @@ $('web-signin').addEventListener('click', () => {
     } catch (error) {
       if (error.code === 'not-connected') throw error;
       $('other-ways').open = true;
-      throw new Error(`Signing in on your account’s own page is not available here: ${error.message} Use “Other ways to sign in” below.`);
+      const why = error.code === 'not-available' ? 'This version of foxbridge cannot sign in on your account’s own page yet.' : error.message;
+      throw new Error(`${why} Use “Other ways to sign in” below.`);
     }
     if (!isOpenableSignInUrl(begun?.url)) throw new Error('foxbridge gave a sign-in address that is not safe to open.');
     await chrome.tabs.create({ url: begun.url });

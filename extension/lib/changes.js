@@ -23,7 +23,7 @@ export class ChangeBatcher {
   #importing = false;
 
   /**
-   * @param {{send: (events: {type: string, id: string, at: number}[]) => void,
+   * @param {{send: (events: {type: string, id?: string, at: number}[]) => void,
    *   now?: () => number,
    *   timers?: {set: (fn: () => void, ms: number) => unknown, clear: (handle: unknown) => void}}} options
    */
@@ -35,22 +35,22 @@ export class ChangeBatcher {
 
   /**
    * @param {string} type one of CHANGE_TYPES
-   * @param {string} id the browser id of the node ('' for import events)
+   * @param {string} [id] the browser id of the node (none for import events)
    */
-  add(type, id = '') {
+  add(type, id) {
     if (!CHANGE_TYPES.has(type)) throw new TypeError(`unknown change type ${type}`);
     const at = this.#now();
     if (type === 'import-begin') {
       this.flush();
       this.#importing = true;
-      this.#send([{ type, id, at }]);
+      this.#send([{ type, at }]);
       return;
     }
     if (type === 'import-end') {
       this.#importing = false;
       this.#events = [];
       this.#cancelTimer();
-      this.#send([{ type, id, at }]);
+      this.#send([{ type, at }]);
       return;
     }
     if (this.#importing) return;

@@ -1,6 +1,8 @@
 // What to tell the user about the current view, in plain words, and which one action to
 // offer. Pure: the popup renders what this returns.
 
+import { timeUntil } from './status.js';
+
 /**
  * @typedef {{
  *   tone: 'info' | 'warning' | 'error',
@@ -17,9 +19,10 @@
  * The problem to show, or null when everything is fine.
  *
  * @param {{connection: {state: string, message?: string}, status: object | null}} view
+ * @param {number} [now] the time in milliseconds, for "tries again in 5 minutes"
  * @returns {Explanation | null}
  */
-export function explain({ connection, status }) {
+export function explain({ connection, status }, now = Date.now()) {
   switch (connection.state) {
     case 'connecting':
       return { tone: 'info', title: 'Connecting to foxbridge…', text: 'Starting the foxbridge service on this computer.' };
@@ -68,11 +71,10 @@ export function explain({ connection, status }) {
     };
   }
   if (status.state === 'brake' && status.brake) {
-    const { deletions, local_total: total } = status.brake;
     return {
       tone: 'warning',
       title: 'Sync stopped for safety',
-      text: `This sync would delete ${plural(deletions, 'bookmark')}${total ? ` of the ${total.toLocaleString('en')} in this browser` : ''}. Nothing has changed yet. Check what would go, then apply it if it is what you expect.`,
+      text: `${brakeSummary(status.brake)} Nothing has changed yet. Check what would go, then apply it if it is what you expect.`,
       preview: status.brake.preview,
       action: 'confirm-brake',
       actionLabel: 'Apply these changes',
@@ -82,7 +84,10 @@ export function explain({ connection, status }) {
     return {
       tone: 'warning',
       title: 'The sync server is unavailable',
-      text: status.problem?.message ?? 'The server asked foxbridge to wait. It will try again by itself.',
+      text: [
+        status.problem?.message ?? 'The server asked foxbridge to wait.',
+        status.problem?.retry_at ? `foxbridge tries again ${timeUntil(status.problem.retry_at, now)}.` : 'foxbridge tries again by itself.',
+      ].join(' '),
     };
   }
   if (status.state === 'error') {
@@ -98,6 +103,20 @@ export function explain({ connection, status }) {
     return { tone: 'warning', title: 'Something needs attention', text: status.problem.message };
   }
   return null;
+}
+
+/** What the brake stopped, on each side. */
+function brakeSummary(brake) {
+  const parts = [];
+  if (brake.deletions > 0 || brake.remote_deletions === 0) {
+    const of = brake.local_total ? ` of the ${brake.local_total.toLocaleString('en')} in this browser` : ' in this browser';
+    parts.push(`${plural(brake.deletions, 'bookmark')}${of}`);
+  }
+  if (brake.remote_deletions > 0) {
+    const of = brake.remote_total ? ` of the ${brake.remote_total.toLocaleString('en')} in your account` : ' in your account';
+    parts.push(`${plural(brake.remote_deletions, 'bookmark')}${of}`);
+  }
+  return `This sync would delete ${parts.join(' and ')}.`;
 }
 
 /** "1 bookmark", "60 bookmarks". */

@@ -65,7 +65,11 @@ export function parseStatus(raw) {
     if (!isPlainObject(problem) || typeof problem.code !== 'string' || typeof problem.message !== 'string') {
       problems.push('problem needs a code and a message');
     } else {
-      status.problem = { code: problem.code, message: problem.message };
+      status.problem = { code: problem.code, message: problem.message, retry_at: null };
+      if (problem.retry_at != null) {
+        if (Number.isFinite(problem.retry_at)) status.problem.retry_at = problem.retry_at;
+        else problems.push('problem.retry_at is not a time');
+      }
     }
   }
   if (raw.brake != null) {
@@ -77,6 +81,8 @@ export function parseStatus(raw) {
       status.brake = {
         deletions: count(brake.deletions, 'brake.deletions'),
         local_total: count(brake.local_total, 'brake.local_total'),
+        remote_deletions: count(brake.remote_deletions ?? 0, 'brake.remote_deletions'),
+        remote_total: count(brake.remote_total ?? 0, 'brake.remote_total'),
         preview: preview.slice(0, MAX_PREVIEW),
       };
     }
@@ -97,6 +103,16 @@ export function timeAgo(at, now) {
   if (hours < 24) return hours === 1 ? 'an hour ago' : `${hours} hours ago`;
   const days = Math.round(hours / 24);
   return days === 1 ? 'yesterday' : `${days} days ago`;
+}
+
+/** "in a few seconds", "in 5 minutes", "in 2 hours"-style wording of a coming moment. */
+export function timeUntil(at, now) {
+  const seconds = Math.max(0, Math.round((at - now) / 1000));
+  if (seconds < 45) return 'in a few seconds';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return minutes === 1 ? 'in a minute' : `in ${minutes} minutes`;
+  const hours = Math.round(minutes / 60);
+  return hours === 1 ? 'in an hour' : `in ${hours} hours`;
 }
 
 /** A progress fraction between 0 and 1, or null when there is nothing to measure. */

@@ -87,6 +87,7 @@ test('an import is reported by its start and end, not bookmark by bookmark', () 
     sent.map((batch) => batch.map((event) => event.type)),
     [['removed'], ['import-begin'], ['import-end']],
   );
+  assert.equal('id' in sent[1][0], false);
 });
 
 test('discarding drops waiting events and their timer', () => {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 
 import { BADGE_COLORS, badgeFor } from '../../extension/lib/badge.js';
 import { explain, plural } from '../../extension/lib/explain.js';
-import { parseStatus, progressFraction, stateHeadline, timeAgo } from '../../extension/lib/status.js';
+import { parseStatus, progressFraction, stateHeadline, timeAgo, timeUntil } from '../../extension/lib/status.js';
 
 const connected = { state: 'connected' };
 
@@ -76,6 +76,8 @@ test('status: malformed objects are refused with a reason', () => {
     { state: 'idle', last_sync: { at: 'yesterday', ok: true } },
     { state: 'error', problem: { message: 'no code' } },
     { state: 'brake', brake: { deletions: 3, local_total: 4, preview: [1] } },
+    { state: 'brake', brake: { deletions: 3, local_total: 4, remote_deletions: -2, preview: [] } },
+    { state: 'backoff', problem: { code: 'busy', message: 'Busy.', retry_at: 'soon' } },
   ];
   for (const raw of bad) {
     const parsed = parseStatus(raw);
@@ -94,6 +96,8 @@ test('status: headlines and times read naturally', () => {
   assert.equal(timeAgo(0, 5 * 60_000), '5 minutes ago');
   assert.equal(timeAgo(0, 60 * 60_000), 'an hour ago');
   assert.equal(timeAgo(0, 30 * 3600_000), 'yesterday');
+  assert.equal(timeUntil(10_000, 0), 'in a few seconds');
+  assert.equal(timeUntil(90 * 60_000, 0), 'in 2 hours');
   assert.equal(progressFraction(null), null);
   assert.equal(progressFraction({ done: 0, total: 0 }), null);
 });
@@ -122,7 +126,17 @@ test('explain: account and sync problems offer the right action', () => {
   assert.match(brake.text, /60 bookmarks of the 200/);
   const backoff = explain({ connection: connected, status: status({ state: 'backoff', problem: { code: 'busy', message: 'Server busy (503).' } }) });
   assert.equal(backoff.tone, 'warning');
-  assert.equal(backoff.text, 'Server busy (503).');
+  assert.equal(backoff.text, 'Server busy (503). foxbridge tries again by itself.');
+  const until = explain(
+    { connection: connected, status: status({ state: 'backoff', problem: { code: 'busy', message: 'Busy.', retry_at: 600_000 } }) },
+    0,
+  );
+  assert.equal(until.text, 'Busy. foxbridge tries again in 10 minutes.');
+  const both = explain({
+    connection: connected,
+    status: status({ state: 'brake', brake: { deletions: 0, local_total: 10, remote_deletions: 80, remote_total: 300, preview: [] } }),
+  });
+  assert.match(both.text, /^This sync would delete 80 bookmarks of the 300 in your account\./);
   assert.equal(explain({ connection: connected, status: status({ state: 'error' }) }).action, 'sync-now');
   assert.equal(plural(1, 'bookmark'), '1 bookmark');
   assert.equal(plural(1200, 'bookmark'), '1,200 bookmarks');
