@@ -197,6 +197,24 @@ class RemoteBookmarks:
     def live(self) -> dict[str, dict[str, Any]]:
         return {rid: r for rid, r in self.records().items() if not r.get("deleted")}
 
+    def _folders(self) -> dict[str, dict[str, Any]]:
+        """Live records, plus the roots a Firefox would upload with its first child in them
+        (a client that never had anything in a root may not have uploaded it)."""
+        records = self.live()
+        for root, title in ROOT_TITLES.items():
+            records.setdefault(
+                root,
+                {
+                    "id": root,
+                    "type": "folder",
+                    "parentid": "places",
+                    "parentName": "",
+                    "title": title,
+                    "children": [],
+                },
+            )
+        return records
+
     def find(self, **match: Any) -> list[dict[str, Any]]:
         return [r for r in self.live().values() if all(r.get(k) == v for k, v in match.items())]
 
@@ -226,7 +244,7 @@ class RemoteBookmarks:
 
     def insert(self, parent_id: str, index: int, *, title: str, url: str | None = None) -> str:
         """Add a bookmark (or a folder when ``url`` is None) at ``index`` in ``parent_id``."""
-        records = self.live()
+        records = self._folders()
         parent = dict(records[parent_id])
         guid = new_guid()
         item: dict[str, Any] = {
@@ -251,7 +269,7 @@ class RemoteBookmarks:
     def insert_tree(self, parent_id: str, folders: list[dict[str, Any]]) -> int:
         """Add folders of bookmarks (``{"title", "children": [{"title", "url"}]}``) at the
         end of ``parent_id`` in one write; the number of records written."""
-        records = self.live()
+        records = self._folders()
         parent = dict(records[parent_id])
         parent_children = list(parent.get("children", []))
         now = int(time.time() * 1000)
@@ -296,7 +314,7 @@ class RemoteBookmarks:
         self._write([record])
 
     def move(self, guid: str, new_parent_id: str, index: int) -> None:
-        records = self.live()
+        records = self._folders()
         record = dict(records[guid])
         old_parent = dict(records[record["parentid"]])
         old_parent["children"] = [c for c in old_parent["children"] if c != guid]
