@@ -109,6 +109,12 @@ class DaemonService:
         self.status.set_account(email=account.email, server=account.servers.content_url)
         self.scheduler.signed_in_now()
 
+    def _notice_sign_in_elsewhere(self) -> None:
+        """``foxbridge login`` may have signed in while the daemon ran: look again."""
+        if not self.status.signed_in and self.paths.account_file.exists():
+            self.jobs.forget_session()
+            self._load_account()
+
     async def stop(self) -> None:
         """Stop taking connections, let a running sync finish briefly, then end it all.
 
@@ -185,6 +191,7 @@ class DaemonService:
         if connection.role != Role.UNKNOWN:
             raise ProtocolError(ErrorCode.WRONG_ROLE, "This connection already said hello.")
         connection.role = Role(params["role"])
+        self._notice_sign_in_elsewhere()
         if connection.role == Role.EXTENSION:
             described = params["profile"]
             profile = BrowserProfile(
@@ -203,6 +210,7 @@ class DaemonService:
         }
 
     async def _status(self, connection: Connection, params: dict[str, Any]) -> Any:
+        self._notice_sign_in_elsewhere()
         return self.status.to_dict(connection.profile_id)
 
     async def _login_password(self, connection: Connection, params: dict[str, Any]) -> Any:
@@ -242,6 +250,7 @@ class DaemonService:
         return {}
 
     def _require_signed_in(self) -> None:
+        self._notice_sign_in_elsewhere()
         if not self.status.signed_in:
             raise NotSignedInError("Not signed in. Sign in to your Firefox Account first.")
 

@@ -21,7 +21,7 @@ from daemon.bookmarks.brake import SafetyBrakeError
 from daemon.bookmarks.engine import BrowserApplyError, sync_profile
 from daemon.bookmarks.snapshots import Snapshots
 from daemon.bookmarks.store import StateStore
-from daemon.errors import AuthError, NetworkError
+from daemon.errors import AuthError, NetworkError, NotSignedInError
 from daemon.paths import Paths
 from daemon.service.profiles import ProfileRegistry
 from daemon.service.scheduler import (
@@ -179,8 +179,8 @@ async def _translated(jobs: AccountJobs) -> AsyncIterator[None]:
         raise ServerAskedToWaitError(wait.retry_after, wait.message) from wait
     except BrowserApplyError as failure:
         raise BrowserSideError(failure.message) from failure
-    except (AuthError, NodeReassignedError):
-        jobs.forget_session()
+    except (AuthError, NotSignedInError, NodeReassignedError):
+        jobs.forget_session()  # a new token, a new node or a new account: start afresh
         raise
     except (aiohttp.ClientError, OSError) as failure:
         what = type(failure).__name__

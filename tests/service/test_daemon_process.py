@@ -112,6 +112,20 @@ async def sign_in(extension: FakeExtension, stack_thread) -> None:
     assert await extension.request("login.code", {"code": code}) == {"state": "signed-in"}
 
 
+def run_cli(
+    daemon: DaemonProcess, args: list[str], stdin: str, stack_thread
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "daemon", *args, "--server", stack_thread.url],
+        cwd=REPO,
+        env=daemon.env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def read_json(path: Path) -> object:
     return json.loads(path.read_text())
 
@@ -388,3 +402,13 @@ async def test_logout_over_ipc_forgets_the_account(
         await extension.close()
     assert not daemon.paths.account_file.exists()
     assert read_json(keyring_file) == {}
+
+
+async def test_a_sign_in_from_the_command_line_is_noticed(
+    daemon: DaemonProcess, stack_thread
+) -> None:
+    create_account(stack_thread, verification="none")
+    login = run_cli(daemon, ["login", "--email", EMAIL, "--password-stdin"], PASSWORD, stack_thread)
+    assert login.returncode == 0, login.stderr
+    status = await call(daemon.paths, "status")
+    assert status["signed_in"] is True and status["email"] == EMAIL
