@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
+import time
 from typing import Any
 
 from daemon.errors import ExitStatus, FoxbridgeError
@@ -24,18 +24,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def _last_sync(paths: Any) -> Any:
-    try:
-        store = importlib.import_module("daemon.bookmarks.store")
-    except ImportError:
-        return None
-    read_last_sync = getattr(store, "read_last_sync", None)
-    if read_last_sync is None:
-        return None
-    try:
-        return read_last_sync(paths)
-    except Exception:  # a damaged state file must not break status
-        return None
+def _last_sync(paths: Any) -> dict[str, Any] | None:
+    from daemon.bookmarks.store import read_last_sync
+
+    return read_last_sync(paths)
+
+
+def _when(ms: Any) -> str:
+    if not isinstance(ms, int | float):
+        return "at an unknown time"
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ms / 1000))
 
 
 async def _session_state(account: Any) -> str | None:
@@ -94,8 +92,13 @@ def _text(report: dict[str, Any]) -> str:
         f"Sync tokens    {servers['token_server_url']}",
         f"Session        {session}",
     ]
-    if "last_sync" in report:
-        lines.append(f"Last sync      {report['last_sync']}")
+    last = report.get("last_sync")
+    if isinstance(last, dict):
+        result = "ok" if last.get("ok") else "failed"
+        summary = f": {last['summary']}" if last.get("summary") else ""
+        lines.append(f"Last sync      {_when(last.get('at'))}, {result}{summary}")
+    else:
+        lines.append("Last sync      never")
     return "\n".join(lines)
 
 

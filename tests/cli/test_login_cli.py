@@ -103,7 +103,7 @@ def test_login_with_an_email_code_then_status_and_logout(stack_thread, cli_env):
 
     mailbox = control(stack_thread, f"mailbox?email={urllib.parse.quote(email)}")
     code = mailbox["messages"][-1]["code"]
-    second = foxbridge(cli_env, "login", "--email", email, "--code", code)
+    second = foxbridge(cli_env, "--verbose", "login", "--email", email, "--code", code)
     assert second.returncode == 0, second.stderr
     assert f"Signed in as {email}" in second.stdout
 
@@ -117,10 +117,16 @@ def test_login_with_an_email_code_then_status_and_logout(stack_thread, cli_env):
     assert report["servers"]["token_server_url"] == f"{stack_thread.url}/token/1.0/sync/1.5"
     assert report["device"]["name"].startswith("Chrome on ")
 
+    text = foxbridge(cli_env, "status")
+    assert text.returncode == 0, text.stderr
+    assert f"Signed in as   {email}" in text.stdout
+    assert "Session        valid" in text.stdout
+    assert "Last sync      never" in text.stdout
+
     # Nothing secret in any output or file foxbridge wrote.
     entry = stored_secrets(cli_env, created["uid"])
     secret_values = [PASSWORD, entry["session_token"], entry["refresh_token"], entry["ksync"]]
-    outputs = [p.stdout + p.stderr for p in (first, second, status)]
+    outputs = [p.stdout + p.stderr for p in (first, second, status, text)]
     home = Path(cli_env["FOXBRIDGE_HOME"])
     files = [f.read_text(errors="replace") for f in home.rglob("*") if f.is_file()]
     for text in outputs + files:
