@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 
 from daemon.bookmarks.brake import SafetyBrakeError
+from daemon.bookmarks.chrome import BrowserTreeError
 from daemon.bookmarks.engine import BrowserApplyError, sync_profile
 from daemon.bookmarks.snapshots import Snapshots
 from daemon.bookmarks.store import StateStore
@@ -177,7 +178,7 @@ async def _translated(jobs: AccountJobs) -> AsyncIterator[None]:
         ) from stop
     except BackoffError as wait:
         raise ServerAskedToWaitError(wait.retry_after, wait.message) from wait
-    except BrowserApplyError as failure:
+    except (BrowserApplyError, BrowserTreeError) as failure:
         raise BrowserSideError(failure.message) from failure
     except (AuthError, NotSignedInError, NodeReassignedError):
         jobs.forget_session()  # a new token, a new node or a new account: start afresh

@@ -412,3 +412,23 @@ async def test_a_sign_in_from_the_command_line_is_noticed(
     assert login.returncode == 0, login.stderr
     status = await call(daemon.paths, "status")
     assert status["signed_in"] is True and status["email"] == EMAIL
+
+
+@needs_engine
+async def test_a_malformed_tree_from_one_profile_does_not_stop_the_others(
+    daemon: DaemonProcess, stack_thread
+) -> None:
+    async with signed_in_extension(daemon, stack_thread, "p-good") as good:
+        await good.wait_synced()
+        broken = FakeExtension("p-broken")
+        broken.tree.get_tree = lambda: [{"id": "0", "children": "not a list"}]  # type: ignore[method-assign]
+        await broken.connect(daemon.paths.socket_path)
+        try:
+            failed = await broken.wait_synced()
+            assert failed["state"] == "error"
+            assert failed["problem"]["code"] == "browser"
+            mark = len(good.statuses)
+            assert (await good.request("sync.now", {}))["started"] is True
+            assert (await good.wait_synced(after=mark))["state"] == "idle"
+        finally:
+            await broken.close()
