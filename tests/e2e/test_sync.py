@@ -7,10 +7,11 @@ written the way Firefox writes (the item and its folder's ``children`` together)
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.browser import BrowserProfile, wait_until
-from tests.e2e.conftest import Account, EndToEnd
-from tests.e2e.daemon import DaemonClient
+from tests.e2e.conftest import Account, EndToEnd, screenshot
+from tests.e2e.daemon import DaemonClient, daemon_pid
 from tests.e2e.remote import RemoteBookmarks
 
 pytestmark = pytest.mark.e2e
@@ -130,12 +131,10 @@ def test_rename_move_and_delete_on_the_server_reach_the_browser(
 
 def test_two_profiles_share_one_daemon(e2e: EndToEnd, account: Account) -> None:
     work = first_synced(e2e, account, "work")
+    daemon = daemon_pid(e2e.home)
     home = e2e.launch("home")
     wait_until(lambda: home.find(title="Bookmarks Menu"), "the second profile's first sync")
-    pids = wait_until(
-        lambda: len(list((e2e.home / "run").glob("daemon.lock"))) and [1], "one daemon"
-    )
-    assert pids
+    assert daemon_pid(e2e.home) == daemon  # the second host found the running daemon
 
     work.create(parentId=BAR, title="From work", url="https://work.example/")
     on_server(e2e.remote(account), "the work bookmark", bmkUri="https://work.example/")
@@ -165,3 +164,37 @@ def test_changes_made_while_the_browser_was_closed_arrive_when_it_reopens(
         "the change made while the browser was closed",
     )
     assert len(reopened.find(title="Before")) == 1  # matched, not duplicated
+
+
+def test_the_safety_brake_is_shown_in_the_popup_and_confirmed(
+    e2e: EndToEnd, account: Account
+) -> None:
+    profile = first_synced(e2e, account)
+    remote = e2e.remote(account)
+    work = profile.create(parentId=BAR, title="Work")
+    for number in range(10):
+        profile.create(
+            parentId=work["id"], title=f"Work {number}", url=f"https://w{number}.example/"
+        )
+    profile.create(parentId=BAR, title="Personal", url="https://personal.example/")
+    on_server(remote, "the last work bookmark", bmkUri="https://w9.example/")
+    on_server(remote, "the personal bookmark", bmkUri="https://personal.example/")
+
+    # Another client deletes the whole folder: 11 of the browser's 13 items would go.
+    [folder] = remote.find(title="Work", type="folder")
+    remote.delete(folder["id"])
+    sync_now(e2e)
+
+    popup = profile.open_page("popup.html")
+    expect(popup.locator("#problem")).to_be_visible(timeout=20_000)
+    expect(popup.locator("#brake-preview-box")).to_be_visible()
+    expect(popup.locator("#brake-preview")).to_contain_text("Work")
+    screenshot(popup, "popup-brake")
+    assert len(profile.find(title="Work")) == 1  # nothing was deleted before confirming
+    assert len(profile.children(work["id"])) == 10
+
+    popup.locator("#problem-action").click()
+    wait_until(lambda: profile.find(title="Work") == [], "the confirmed deletion")
+    assert bar_titles(profile) == ["Personal"]
+    expect(popup.locator("#problem")).to_be_hidden(timeout=20_000)
+    screenshot(popup, "popup-after-brake")
