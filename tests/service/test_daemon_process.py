@@ -432,3 +432,34 @@ async def test_a_malformed_tree_from_one_profile_does_not_stop_the_others(
             assert (await good.wait_synced(after=mark))["state"] == "idle"
         finally:
             await broken.close()
+
+
+@needs_engine
+async def test_the_safety_brake_waits_for_confirmation(daemon: DaemonProcess, stack_thread) -> None:
+    from tests.e2e.remote import RemoteBookmarks
+
+    async with signed_in_extension(
+        daemon, stack_thread, "p-brake", firefox_first=True
+    ) as extension:
+        await extension.wait_synced()
+        mark = len(extension.statuses)
+        for number in range(10):
+            extension.tree.create("1", f"Site {number}", f"https://site{number}.example/")
+        await extension.changed(("created", None))
+        await extension.wait_synced(after=mark)
+        remote = RemoteBookmarks(stack_thread, EMAIL)
+        for record in remote.find(type="bookmark"):
+            remote.delete(record["id"])  # another client deletes everything
+
+        mark = len(extension.statuses)
+        await extension.request("sync.now", {})
+        stopped = await extension.wait_synced(after=mark)
+        assert stopped["state"] == "brake"
+        assert stopped["brake"]["deletions"] == 10
+        assert sorted(stopped["brake"]["preview"]) == sorted(f"Site {n}" for n in range(10))
+        assert len(extension.tree.titles_in("1")) == 10  # nothing touched yet
+
+        mark = len(extension.statuses)
+        assert (await extension.request("sync.confirm", {}))["started"] is True
+        assert (await extension.wait_synced(after=mark))["state"] == "idle"
+        assert extension.tree.titles_in("1") == []
