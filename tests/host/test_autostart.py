@@ -78,3 +78,22 @@ def test_a_daemon_command_that_does_not_exist_is_reported(
     assert "Cannot start the foxbridge daemon" in message["params"]["message"]
     assert host.wait() == 1
     assert "Cannot start the foxbridge daemon" in host.stderr()
+
+
+def test_the_host_starts_the_real_daemon(start_host, host_env: dict[str, str]) -> None:
+    from tests.e2e.daemon import daemon_running, stop_daemon
+
+    home = Path(host_env["FOXBRIDGE_HOME"])
+    try:
+        host = start_host(EXTENSION_ORIGIN)
+        host.send({"id": "e1", "method": "hello", "params": {"role": "cli", "version": "0"}})
+        answer = host.receive()
+        while answer.get("id") != "e1":  # status notifications may come first
+            answer = host.receive()
+        assert "result" in answer, answer
+        assert daemon_running(home)
+        host.close_stdin()
+        assert host.wait() == 0
+        assert daemon_running(home)  # it outlives the host
+    finally:
+        stop_daemon(home)
