@@ -94,9 +94,22 @@ else
     say "✓ creating the environment $venv"
     "$python" -m venv "$venv" || fail "could not create the environment $venv."
 fi
-say "✓ installing foxbridge into it (this takes a moment)"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$source_tree" ||
-    fail "could not install foxbridge into $venv (see pip's message above)."
+# Reinstall only when the source changed since the last install from this same tree.
+stamp="$venv/.foxbridge-installed-from"
+changed_sources() {
+    find "$source_tree/pyproject.toml" "$source_tree/daemon" "$source_tree/host" \
+        "$source_tree/install" -newer "$stamp" ! -name '*.pyc' ! -name __pycache__ -print |
+        head -n 1
+}
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$source_tree" ] && [ -z "$(changed_sources)" ] &&
+    [ -x "$venv/bin/foxbridge" ]; then
+    say "· foxbridge in $venv is already up to date"
+else
+    say "✓ installing foxbridge into it (this takes a moment)"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$source_tree" ||
+        fail "could not install foxbridge into $venv (see pip's message above)."
+    printf '%s\n' "$source_tree" >"$stamp"
+fi
 
 # -- the command -------------------------------------------------------------------------------
 

@@ -121,6 +121,7 @@ def test_install_sh_from_source_to_uninstall(tmp_path: Path) -> None:
         assert rerun.returncode == 0, rerun.stdout + rerun.stderr
         assert "everything was already up to date" in rerun.stdout
         assert "· using the environment" in rerun.stdout
+        assert "foxbridge in" in rerun.stdout and "is already up to date" in rerun.stdout
 
         doctor = run([str(command), "doctor", "--server", "http://127.0.0.1:9"], env)
         lines = doctor.stdout.splitlines()
