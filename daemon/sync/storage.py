@@ -153,16 +153,19 @@ class StorageClient:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         body: Any = None,
+        raw_body: bytes | None = None,
         expect: Sequence[int] = (200,),
     ) -> Response:
         """Send one signed request; statuses outside ``expect`` become errors."""
+        if body is not None:
+            raw_body = json.dumps(body, separators=(",", ":")).encode("utf-8")
         token = await self.ensure_token()
-        response = await self._send(token, method, path, params, headers, body)
+        response = await self._send(token, method, path, params, headers, raw_body)
         if response.status == 401:
             log.info("storage answered 401; getting a new token")
             self._token = None
             token = await self._new_token()
-            response = await self._send(token, method, path, params, headers, body)
+            response = await self._send(token, method, path, params, headers, raw_body)
             if response.status == 401:
                 raise AuthError(
                     "The Sync server does not accept your sign-in. "
@@ -179,15 +182,13 @@ class StorageClient:
         path: str,
         params: Mapping[str, str] | None,
         headers: Mapping[str, str] | None,
-        body: Any,
+        data: bytes | None,
     ) -> Response:
         self._check_backoff()
         query = urlencode(params or {}, safe=",", quote_via=quote)
         url = token.api_endpoint + path + (f"?{query}" if query else "")
         all_headers = dict(headers or {})
-        data: bytes | None = None
-        if body is not None:
-            data = json.dumps(body, separators=(",", ":")).encode("utf-8")
+        if data is not None:
             all_headers["Content-Type"] = "application/json"
         all_headers["Authorization"] = storage_authorization(
             token.id,
@@ -355,38 +356,50 @@ class StorageClient:
         within the per-batch limits; a batch that cannot hold everything is committed
         and another one started, based on the first one's timestamp. Records the server
         refuses for a limit are sent again in the next POST; any other refusal stops the
-        upload before that batch is committed.
+        upload (a batch not yet committed is then never committed).
         """
-        for record in records:
-            size = len(record.get("payload", "").encode("utf-8"))
-            if size > limits.max_record_payload_bytes:
-                raise RecordTooLargeError(record["id"], size, limits.max_record_payload_bytes)
+        sized = [_Sized.of(record) for record in records]
+        for item in sized:
+            if item.payload_bytes > limits.max_record_payload_bytes:
+                raise RecordTooLargeError(
+                    item.id, item.payload_bytes, limits.max_record_payload_bytes
+                )
         last_modified = if_unmodified_since
-        for batch in _split(records, limits.max_total_records, limits.max_total_bytes):
-            last_modified = await self._upload_batch(collection, batch, last_modified, limits)
+        start = 0
+        while start < len(sized):
+            end = _take(sized, start, limits.max_total_records, limits.max_total_bytes)
+            last_modified = await self._upload_batch(
+                collection, sized[start:end], last_modified, limits
+            )
+            start = end
         return last_modified
 
     async def _upload_batch(
         self,
         collection: str,
-        records: list[dict[str, Any]],
+        records: list[_Sized],
         if_unmodified_since: float | None,
         limits: ServerLimits,
     ) -> float | None:
         """POSTs appended to one server batch, the last one committing it."""
-        pending = list(records)
+        queue = records
+        position = 0
         batch: str | None = None  # the server's batch id, once it gave one
         batching = True  # False once the server shows that it ignores batches
         last_modified = if_unmodified_since
-        while pending:
-            post = _split(
-                pending, limits.max_post_records, limits.max_post_bytes, limits.max_request_bytes
-            )[0]
-            pending = pending[len(post) :]
+        while position < len(queue):
+            end = _take(
+                queue,
+                position,
+                limits.max_post_records,
+                limits.max_post_bytes,
+                limits.max_request_bytes,
+            )
+            post, position = queue[position:end], end
             params = {}
             if batching:
                 params["batch"] = batch or "true"
-                if not pending:
+                if position >= len(queue):
                     params["commit"] = "true"
             headers = {}
             if last_modified is not None:
@@ -396,7 +409,7 @@ class StorageClient:
                 f"/storage/{collection}",
                 params=params,
                 headers=headers,
-                body=post,
+                raw_body=b"[" + b",".join(item.json for item in post) + b"]",
                 expect=(200, 202),
             )
             result = response.json()
@@ -407,10 +420,11 @@ class StorageClient:
             refused = {k: str(v) for k, v in failed.items() if not str(v).startswith("retry")}
             if refused:
                 raise RecordRejectedError(refused)
-            retry = [record for record in post if record["id"] in failed]
-            if retry and len(retry) == len(post):
-                raise ServerError("The Sync server accepts none of the records sent to it.")
-            pending = retry + pending
+            retry = [item for item in post if item.id in failed]
+            if retry:
+                if len(retry) == len(post):
+                    raise ServerError("The Sync server accepts none of the records sent to it.")
+                queue, position = retry + queue[position:], 0
             if response.status == 202:
                 if batch is None:
                     batch = result.get("batch")
@@ -425,38 +439,48 @@ class StorageClient:
         return last_modified
 
 
-def _record_size(record: Mapping[str, Any]) -> tuple[int, int]:
-    """(payload bytes, request bytes) of one BSO."""
-    payload = len(record.get("payload", "").encode("utf-8"))
-    request = len(json.dumps(record, separators=(",", ":")).encode("utf-8")) + 1
-    return payload, request
+@dataclass(frozen=True)
+class _Sized:
+    """A BSO serialized once, with the sizes the limits count."""
+
+    id: str
+    json: bytes
+    payload_bytes: int
+
+    @classmethod
+    def of(cls, record: Mapping[str, Any]) -> _Sized:
+        payload = record.get("payload", "")
+        return cls(
+            record["id"],
+            json.dumps(record, separators=(",", ":")).encode("utf-8"),
+            len(payload.encode("utf-8")),
+        )
 
 
-def _split(
-    records: Sequence[dict[str, Any]],
+def _take(
+    items: Sequence[_Sized],
+    start: int,
     max_records: int,
     max_payload_bytes: int,
     max_request_bytes: int | None = None,
-) -> list[list[dict[str, Any]]]:
-    """Consecutive groups within a record count, payload bytes and request body bytes."""
-    groups: list[list[dict[str, Any]]] = []
-    current: list[dict[str, Any]] = []
-    payload_total = request_total = 2  # the array's brackets
-    for record in records:
-        payload, request = _record_size(record)
-        if current and (
-            len(current) >= max_records
-            or payload_total + payload > max_payload_bytes
-            or (max_request_bytes is not None and request_total + request > max_request_bytes)
-        ):
-            groups.append(current)
-            current, payload_total, request_total = [], 2, 2
-        current.append(record)
-        payload_total += payload
+) -> int:
+    """The end of the longest run from ``start`` within the limits (at least one item)."""
+    payload_total = 0
+    request_total = 2  # the JSON array's brackets
+    end = start
+    while end < len(items) and end - start < max_records:
+        item = items[end]
+        request = len(item.json) + 1  # and a comma
+        over_payload = payload_total + item.payload_bytes > max_payload_bytes
+        over_request = max_request_bytes is not None and (
+            request_total + request > max_request_bytes
+        )
+        if end > start and (over_payload or over_request):
+            break
+        payload_total += item.payload_bytes
         request_total += request
-    if current:
-        groups.append(current)
-    return groups
+        end += 1
+    return end
 
 
 def _seconds(value: str | None) -> float | None:

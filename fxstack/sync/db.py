@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS bsos (
     expiry INTEGER,
     PRIMARY KEY (user, collection, id)
 );
-CREATE INDEX IF NOT EXISTS bsos_modified ON bsos (user, collection, modified);
+CREATE INDEX IF NOT EXISTS bsos_modified ON bsos (user, collection, modified, id);
 CREATE TABLE IF NOT EXISTS batches (
     batch INTEGER PRIMARY KEY AUTOINCREMENT,
     user INTEGER NOT NULL,

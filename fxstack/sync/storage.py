@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from mohawk import Receiver
-from mohawk.exc import HawkFail
 
 from fxstack.sync.bso import (
     COLLECTION,
@@ -30,6 +28,7 @@ from fxstack.sync.bso import (
     parse_write,
 )
 from fxstack.sync.db import Query, StorageDB, Write, format_ts, now_cs
+from fxstack.sync.hawk import HawkError, verify
 from fxstack.sync.tokenserver import IssuedToken, TokenServer
 
 # Weave error codes (bare integers in 400 bodies).
@@ -112,30 +111,27 @@ class StorageService:
 
     def _authenticate(self, request: web.Request, body: bytes) -> int:
         uid = _int_or_none(request.match_info["uid"])
-        issued: dict[str, IssuedToken] = {}
 
-        def lookup(token_id: str) -> dict[str, str]:
+        def lookup(token_id: str) -> tuple[str, IssuedToken] | None:
             token = self.tokens.lookup(token_id)
-            if token is None:
-                raise LookupError(token_id)
-            issued["token"] = token
-            return {"id": token.id, "key": token.key, "algorithm": "sha256"}
+            return None if token is None else (token.key, token)
 
+        url = request.url
         try:
-            Receiver(
-                lookup,
+            token = verify(
                 request.headers.get("Authorization", ""),
-                str(request.url),
-                request.method,
-                content=body,
+                method=request.method,
+                path_and_query=request.raw_path,
+                host=url.host or "",
+                port=url.port or (443 if url.scheme == "https" else 80),
+                body=body,
                 content_type=request.headers.get("Content-Type", ""),
-                accept_untrusted_content=True,
-                seen_nonce=_nonces_not_tracked,
-                timestamp_skew_in_seconds=self.hawk_skew_seconds,
+                lookup=lookup,
+                now=time.time(),
+                skew=self.hawk_skew_seconds,
             )
-        except (HawkFail, LookupError, KeyError, ValueError):
+        except HawkError:
             raise WeaveError(401) from None
-        token = issued["token"]
         if token.storage_uid != uid or not self.tokens.is_current(token):
             raise WeaveError(401)
         # An expired token may still poll info/collections, as in production.
@@ -400,11 +396,6 @@ class StorageService:
 
 
 # -- request parsing helpers -------------------------------------------------------------
-
-
-def _nonces_not_tracked(*_args: object) -> bool:
-    """Like production, which relies on the timestamp window instead of a nonce cache."""
-    return False
 
 
 def _float(ts: int) -> float:

@@ -421,3 +421,25 @@ async def test_newlines_upload(raw):
     lines = b'{"id":"a","payload":"x"}\n{"id":"b","payload":"y"}\n'
     response = await raw.request("POST", BOOKMARKS, data=lines, content_type="application/newlines")
     assert response.json()["success"] == ["a", "b"]
+
+
+async def test_hawk_from_an_independent_implementation_is_accepted(raw):
+    """mohawk signs (with a payload hash); the stack's own verifier must agree."""
+    import mohawk
+    from yarl import URL
+
+    url = raw.token["api_endpoint"] + "/storage/bookmarks?batch=true&commit=true"
+    body = json.dumps([bso("fromMohawk01")]).encode()
+    sender = mohawk.Sender(
+        {"id": raw.token["id"], "key": raw.token["key"], "algorithm": "sha256"},
+        url,
+        "POST",
+        content=body,
+        content_type="application/json",
+    )
+    headers = {"Authorization": sender.request_header, "Content-Type": "application/json"}
+    async with raw.http.post(URL(url, encoded=True), data=body, headers=headers) as response:
+        assert response.status == 200
+    tampered = body.replace(b"fromMohawk01", b"fromMohawk02")
+    async with raw.http.post(URL(url, encoded=True), data=tampered, headers=headers) as response:
+        assert response.status == 401  # the payload hash no longer matches
