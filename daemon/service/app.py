@@ -132,11 +132,9 @@ class DaemonService:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         try:
+            await asyncio.gather(*(_close(connection) for connection in list(self._connections)))
             await self.listener.stop()
         finally:
-            for connection in list(self._connections):
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(connection.close(), 2)
             self.signin.drop()
             self.jobs.close()
 
@@ -312,6 +310,11 @@ class DaemonService:
             "Restoring a snapshot into a running browser is not available yet; "
             "use 'foxbridge restore' from a terminal.",
         )
+
+
+async def _close(connection: Connection) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(connection.close(), 2)
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:
