@@ -48,7 +48,15 @@ from .model import USER_ROOTS, Tree
 from .plan import BrowserPlan, PlannedRecord, plan_browser, plan_upload, visible_items
 from .records import RecordError, RemoteRecord, parse_record
 from .snapshots import Snapshots
-from .store import MirrorRecord, ProfileState, ServerSetup, StateError, StateStore, outcome
+from .store import (
+    MirrorRecord,
+    ProfileState,
+    ServerSetup,
+    StateError,
+    StateStore,
+    bulk_allocation,
+    outcome,
+)
 from .tree import RemoteTree, build_remote_tree
 
 log = logging.getLogger(__name__)
@@ -167,7 +175,8 @@ async def sync_profile(
     hooks = _Hooks(progress, after_step)
     run = _Sync(endpoint, client, store, settings, dry_run, force, hooks, snapshots)
     try:
-        report = await run.run(changed_at or {})
+        with bulk_allocation():
+            report = await run.run(changed_at or {})
     except NodeReassignedError:
         if not dry_run:
             store.reset(endpoint.profile_id)
@@ -293,6 +302,7 @@ class _Sync:
                 last_modified = await self._upload(remote, records)
             except PreconditionFailedError:
                 log.info("the server changed during the sync; merging again")
+                remote_unchanged = False
                 continue
             await self.step("upload")
 
@@ -485,7 +495,13 @@ def _preview(
 ) -> DeletionPreview:
     """What the sync would delete on each side, for the brake."""
     remote, merged = remote_tree.tree, result.tree
-    remote_deleted = [remote.items[r.guid] for r in records if r.deleted and r.guid in remote.items]
+    tombstoned = {r.guid for r in records if r.deleted}
+    remote_deleted = [
+        item
+        for root in USER_ROOTS
+        for item in remote.walk(root)
+        if item.guid in tombstoned and item.kind.shown_in_chrome
+    ]
     titles = list(plan.removed_titles)
     titles.extend(item.title or item.url or "(untitled)" for item in remote_deleted)
     emptied = []
