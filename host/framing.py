@@ -93,7 +93,7 @@ def messages_for_browser(body: bytes, fallback_id: str) -> Iterator[bytes]:
         raise FramingError("The daemon sent a message that is not UTF-8 JSON.") from error
     message_id = message.get("id") if isinstance(message, dict) else None
     chunk_id = message_id if isinstance(message_id, str) else fallback_id
-    slices = list(_slices(text, MAX_TO_BROWSER - _CHUNK_ENVELOPE_ROOM - len(chunk_id.encode())))
+    slices = list(_slices(text, MAX_TO_BROWSER - _CHUNK_ENVELOPE_ROOM - len(encode_json(chunk_id))))
     for index, data in enumerate(slices):
         yield encode_json(
             {"chunk": {"id": chunk_id, "index": index, "count": len(slices), "data": data}}

@@ -102,3 +102,10 @@ def test_chunks_fit_and_reassemble_whatever_the_characters(text: str) -> None:
     messages = list(messages_for_browser(encode_json(message), "h1"))
     assert all(len(m) <= MAX_TO_BROWSER for m in messages)
     assert reassemble(messages) == message
+
+
+def test_chunks_fit_even_with_a_long_id_full_of_escapes() -> None:
+    message = {"id": '"\\' * 300, "result": "x" * (2 * MAX_TO_BROWSER)}
+    messages = list(messages_for_browser(encode_json(message), "h1"))
+    assert all(len(m) <= MAX_TO_BROWSER for m in messages)
+    assert reassemble(messages) == message
