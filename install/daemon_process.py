@@ -97,7 +97,7 @@ def start_detached(python: Path, environment: Mapping[str, str], paths: Paths) -
     except OSError as error:
         raise DaemonStartError(f"Cannot start the daemon: {error.strerror}.") from error
     deadline = time.monotonic() + START_TIMEOUT
-    while not socket_answers(paths.socket_path):
+    while not _ready(paths):
         status = process.poll()
         if status is not None and running_pid(paths) is None:
             raise DaemonStartError(
@@ -106,6 +106,13 @@ def start_detached(python: Path, environment: Mapping[str, str], paths: Paths) -
         if time.monotonic() > deadline:
             raise DaemonStartError("The daemon did not open its socket in time.")
         time.sleep(0.05)  # another process's socket gives no event to wait on
+
+
+def _ready(paths: Paths) -> bool:
+    """Whether the daemon serves: its socket answers (or, on Windows, it holds the lock)."""
+    if hasattr(socket, "AF_UNIX"):
+        return socket_answers(paths.socket_path)
+    return running_pid(paths) is not None
 
 
 def stop(paths: Paths) -> bool:
