@@ -37,6 +37,7 @@ OLDSYNC_SCOPE = "https://identity.mozilla.com/apps/oldsync"
 # exchange a session for Sync tokens. Self-hosters may register their own.
 FIREFOX_DESKTOP_CLIENT_ID = "5882386c6d801776"
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30)
+MAX_ANSWER_BYTES = 1024 * 1024  # every answer of these servers is small
 
 
 def user_agent() -> str:
@@ -107,14 +108,14 @@ class FxaClient:
             async with self.http.request(
                 method, url, data=data, headers=headers, timeout=REQUEST_TIMEOUT
             ) as response:
-                text = await response.text()
+                raw = await _read_limited(response)
                 status, response_headers = response.status, dict(response.headers)
         except (TimeoutError, aiohttp.ClientError) as error:
             raise AccountOfflineError(
                 f"Cannot reach the account server at {host} ({type(error).__name__})."
             ) from error
         try:
-            answer = json.loads(text) if text else None
+            answer = json.loads(raw) if raw else None
         except ValueError:
             answer = None
             if status == 200:
@@ -273,6 +274,16 @@ class FxaClient:
         if not isinstance(answer, list):
             raise MalformedResponseError("the device list is not a list")
         return [wire.DeviceRecord.parse(item) for item in answer]
+
+
+async def _read_limited(response: aiohttp.ClientResponse) -> bytes:
+    chunks, size = [], 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise MalformedResponseError("the answer is too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _session(session_token: bytes) -> crypto.TokenKeys:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import keyring
@@ -21,6 +22,7 @@ from daemon.errors import KeyringUnavailableError
 
 SERVICE = "foxbridge"
 PENDING_ENTRY = "pending-sign-in"
+PENDING_LIFETIME = 3600  # seconds; codes expire sooner, so an older sign-in is useless
 
 CodeKind = Literal["email", "totp", "unblock"]
 
@@ -110,6 +112,7 @@ class PendingSignIn:
     key_fetch_token: bytes = b""
     unwrap_b_key: bytes = b""
     auth_pw: bytes = b""  # only while an unblock code is awaited
+    created_at: float = field(default_factory=time.time)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -122,6 +125,7 @@ class PendingSignIn:
                 "key_fetch_token": self.key_fetch_token.hex(),
                 "unwrap_b_key": self.unwrap_b_key.hex(),
                 "auth_pw": self.auth_pw.hex(),
+                "created_at": self.created_at,
             }
         )
 
@@ -140,6 +144,7 @@ class PendingSignIn:
                 key_fetch_token=bytes.fromhex(data["key_fetch_token"]),
                 unwrap_b_key=bytes.fromhex(data["unwrap_b_key"]),
                 auth_pw=bytes.fromhex(data["auth_pw"]),
+                created_at=float(data["created_at"]),
             )
         except (ValueError, KeyError, TypeError) as error:
             raise CorruptSecretsError from error
@@ -192,8 +197,18 @@ def save_pending(pending: PendingSignIn) -> None:
 
 
 def load_pending() -> PendingSignIn | None:
+    """The sign-in waiting for a code; an expired or damaged one is deleted, not returned."""
     text = _call(keyring.get_password, PENDING_ENTRY)
-    return None if text is None else PendingSignIn.from_json(text)
+    if text is None:
+        return None
+    try:
+        pending = PendingSignIn.from_json(text)
+    except CorruptSecretsError:
+        pending = None
+    if pending is None or not 0 <= time.time() - pending.created_at < PENDING_LIFETIME:
+        _call(keyring.delete_password, PENDING_ENTRY)
+        return None
+    return pending
 
 
 def delete_pending() -> None:

@@ -116,3 +116,9 @@ def test_errno_table(errno: int, status: ExitStatus) -> None:
     assert error.status == status
     assert error.errno == errno  # type: ignore[attr-defined]
     assert error.message.endswith(".") and error.message != "x"
+
+
+async def test_an_oversized_answer_is_refused(stack, http, servers):
+    stack.faults.add(Fault(LOGIN, status=200, body={"padding": "x" * (2 * 1024 * 1024)}))
+    with pytest.raises(MalformedResponseError, match="too large"):
+        await login(http, servers)

@@ -118,3 +118,19 @@ def test_a_damaged_entry_is_a_plain_error(memory_keyring) -> None:
     memory_keyring.set_password("foxbridge", UID, "{not json")
     with pytest.raises(KeyringUnavailableError, match="damaged"):
         secrets.load_account(UID)
+
+
+def test_an_expired_pending_sign_in_is_dropped(memory_keyring) -> None:
+    import time
+
+    stale = secrets.PendingSignIn(
+        kind="unblock",
+        email="old@example.org",
+        servers={},
+        auth_pw=b"\1" * 32,
+        unwrap_b_key=b"\2" * 32,
+        created_at=time.time() - secrets.PENDING_LIFETIME - 1,
+    )
+    secrets.save_pending(stale)
+    assert secrets.load_pending() is None
+    assert memory_keyring.entries == {}  # the stretched password is gone too
