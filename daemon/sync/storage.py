@@ -104,6 +104,7 @@ class StorageClient:
         self._offset = 0.0  # server clock minus ours
         self._not_before = 0.0  # no request before this local time (server backoff)
         self._storage_requests = 0
+        self._end_of_life: str | None = None  # set once the server announced its shutdown
 
     @property
     def requests(self) -> int:
@@ -127,8 +128,14 @@ class StorageClient:
 
     async def _new_token(self) -> StorageToken:
         self._check_backoff()
-        fetched = await self._tokens.fetch()
+        try:
+            fetched = await self._tokens.fetch()
+        except BackoffError as error:
+            self._not_before = max(self._not_before, self._clock() + error.retry_after)
+            raise
         self._offset = fetched.server_offset
+        if fetched.backoff:
+            self._not_before = max(self._not_before, self._clock() + fetched.backoff)
         token = fetched.token
         previous = self._api_endpoint
         self._token = token
@@ -140,7 +147,14 @@ class StorageClient:
 
     # -- one request -----------------------------------------------------------------
 
+    def _check_end_of_life(self) -> None:
+        if self._end_of_life is not None:
+            raise ServerEndOfLifeError(
+                "This Sync server has shut down service for this client." + self._end_of_life
+            )
+
     def _check_backoff(self) -> None:
+        self._check_end_of_life()
         wait = self._not_before - self._clock()
         if wait > 0:
             raise BackoffError(wait)
@@ -210,6 +224,7 @@ class StorageClient:
                 f"Lost the connection to the Sync server ({type(error).__name__})."
             ) from None
         self._observe(response)
+        self._check_end_of_life()  # a hard end-of-life alert stops even a successful answer
         return response
 
     def _observe(self, response: Response) -> None:
@@ -228,6 +243,14 @@ class StorageClient:
             self._not_before = max(
                 self._not_before, now + (retry if retry is not None else DEFAULT_RETRY_AFTER)
             )
+        alert = response.headers.get("X-Weave-Alert")
+        if alert:
+            code = _alert_code(alert)
+            log.warning("the Sync server announces: %s", _alert_text(alert).strip()[:200])
+            if code == "hard-eol" or response.status == 513:
+                self._end_of_life = _alert_text(alert)
+        elif response.status == 513:
+            self._end_of_life = ""
 
     def _error(self, response: Response) -> Exception:
         status = response.status
@@ -235,11 +258,6 @@ class StorageClient:
             return PreconditionFailedError(response.last_modified)
         if status in (409, 429, 503):
             return BackoffError(self._not_before - self._clock())
-        if status == 513:
-            return ServerEndOfLifeError(
-                "This Sync server has shut down service for this client."
-                + _alert_text(response.headers.get("X-Weave-Alert"))
-            )
         log.warning("storage request failed with HTTP %s", status)
         return ServerError(f"The Sync server failed (HTTP {status}{_weave_code(response)}).")
 
@@ -496,6 +514,15 @@ def _seconds(value: str | None) -> float | None:
 def _weave_code(response: Response) -> str:
     text = response.body[:16].decode("ascii", "replace").strip()
     return f", code {text}" if text.isdigit() else ""
+
+
+def _alert_code(alert: str) -> str | None:
+    try:
+        data = json.loads(alert)
+    except ValueError:
+        return None
+    code = data.get("code") if isinstance(data, dict) else None
+    return code if isinstance(code, str) else None
 
 
 def _alert_text(alert: str | None) -> str:

@@ -51,6 +51,7 @@ class StorageToken:
 class TokenResponse:
     token: StorageToken
     server_offset: float  # server clock minus local clock, from X-Timestamp
+    backoff: float | None = None  # seconds the server asks us to stay away (X-Backoff)
 
 
 def parse_token(body: object, now: float) -> StorageToken:
@@ -117,7 +118,8 @@ class TokenServerClient:
         now = self._clock()
         offset = _offset(response_headers.get("X-Timestamp"), now)
         if status == 200:
-            return TokenResponse(parse_token(body, now + offset), offset)
+            backoff = _retry_after(response_headers, 0.0) or None
+            return TokenResponse(parse_token(body, now + offset), offset, backoff)
         raise _token_error(status, body, response_headers)
 
 

@@ -420,6 +420,27 @@ async def test_x_weave_backoff_is_honoured(credentials, http, stack):
     await client.info_collections()
 
 
+async def test_token_server_backoff_is_honoured(credentials, http, stack):
+    stack.faults.add(Fault("/token/", headers={"X-Backoff": "600"}))
+    client = await SyncClient.connect(credentials, http=http)
+    with pytest.raises(BackoffError) as raised:
+        await client.info_collections()
+    assert raised.value.retry_after > 590
+
+
+async def test_token_server_503(credentials, http, stack):
+    client = await SyncClient.connect(credentials, http=http)
+    stack.sync.expire_tokens()
+    stack.faults.add(Fault("/token/", status=503, headers={"Retry-After": "42"}))
+    with pytest.raises(BackoffError) as raised:
+        await client.download("bookmarks")
+    assert raised.value.retry_after == 42
+    token_requests = client.storage._tokens.requests
+    with pytest.raises(BackoffError):  # remembered: the token server is not asked again
+        await client.download("bookmarks")
+    assert client.storage._tokens.requests == token_requests
+
+
 async def test_409_is_a_backoff(client, stack):
     stack.faults.add(Fault("/storage/", method="POST", status=409))
     with pytest.raises(BackoffError):
@@ -449,6 +470,25 @@ async def test_513_is_end_of_life(client, stack):
     stack.faults.add(Fault("/storage/", status=513, headers={"X-Weave-Alert": alert}))
     with pytest.raises(ServerEndOfLifeError, match="Service shut down"):
         await client.info_collections()
+    sent = stack.sync.request_count()
+    with pytest.raises(ServerEndOfLifeError):  # and nothing more is sent
+        await client.info_collections()
+    assert stack.sync.request_count() == sent
+
+
+async def test_hard_eol_alert_on_a_success_stops_syncing(client, stack):
+    alert = json.dumps({"code": "hard-eol", "message": "Moved for good.", "url": "x"})
+    stack.faults.add(Fault("/storage/", headers={"X-Weave-Alert": alert}))
+    with pytest.raises(ServerEndOfLifeError, match="Moved for good"):
+        await client.info_collections()
+
+
+async def test_soft_eol_alert_is_only_logged(client, stack, caplog):
+    alert = json.dumps({"code": "soft-eol", "message": "Leaving soon.", "url": "x"})
+    stack.faults.add(Fault("/storage/", headers={"X-Weave-Alert": alert}))
+    with caplog.at_level(logging.WARNING):
+        assert await client.info_collections() == {}
+    assert "Leaving soon." in caplog.text
 
 
 async def test_missing_info_configuration_means_defaults(client, stack):
