@@ -305,11 +305,11 @@ class DaemonService:
         return await self.jobs.list_snapshots(connection.profile_id)
 
     async def _snapshots_restore(self, connection: Connection, params: dict[str, Any]) -> Any:
-        raise ProtocolError(
-            ErrorCode.NOT_AVAILABLE,
-            "Restoring a snapshot into a running browser is not available yet; "
-            "use 'foxbridge restore' from a terminal.",
-        )
+        self._require_signed_in()
+        profile_id, changes = await self.jobs.restore_snapshot(params["id"])
+        # The user asked for exactly this tree: its deletions pass the safety brake.
+        self.scheduler.sync_now(profile_id, force=True)
+        return {"restored": True, "changes": changes}
 
 
 async def _close(connection: Connection) -> None:

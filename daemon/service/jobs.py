@@ -17,12 +17,13 @@ from typing import Any
 
 import aiohttp
 
+from daemon.bookmarks import snapshots
 from daemon.bookmarks.brake import SafetyBrakeError
 from daemon.bookmarks.chrome import BrowserTreeError
 from daemon.bookmarks.engine import BrowserApplyError, sync_profile
 from daemon.bookmarks.snapshots import Snapshots
 from daemon.bookmarks.store import StateStore
-from daemon.errors import AuthError, NetworkError, NotSignedInError
+from daemon.errors import AuthError, FoxbridgeError, NetworkError, NotSignedInError
 from daemon.paths import Paths
 from daemon.service.profiles import ProfileRegistry
 from daemon.service.scheduler import (
@@ -147,17 +148,24 @@ class AccountJobs:
     # -- snapshots -------------------------------------------------------------------------
 
     async def list_snapshots(self, profile_id: str | None) -> list[dict[str, Any]]:
-        return [
-            {
-                "id": info.id,
-                "created": info.created,
-                "reason": info.reason,
-                "local_count": info.local_count,
-                "remote_count": info.remote_count,
-                "profile": info.profile,
-            }
-            for info in self._snapshots().list(profile_id)
-        ]
+        return [info.to_json() for info in self._snapshots().list(profile_id)]
+
+    async def restore_snapshot(self, snapshot_id: str) -> tuple[str, int]:
+        """Put a snapshot's bookmarks back into the browser profile it was taken of.
+
+        Returns that profile's id and the number of operations applied; the caller then
+        syncs the profile, so the restored tree reaches the server like any local edit.
+        """
+        profile_id = self._snapshots().load(snapshot_id).info.profile
+        endpoint = self._profiles.get(profile_id)
+        if endpoint is None:
+            raise FoxbridgeError(
+                "The browser profile this snapshot was taken of is not connected; "
+                "open that browser (with the foxbridge extension) and try again."
+            )
+        async with self._lock, _translated(self):
+            changes = await snapshots.restore_into(self._paths, snapshot_id, endpoint)
+        return profile_id, changes
 
 
 @contextlib.asynccontextmanager

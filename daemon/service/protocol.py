@@ -467,7 +467,7 @@ METHODS: dict[str, MethodSpec] = {
     "settings.get": MethodSpec(_no_params),
     "settings.set": MethodSpec(_settings_set),
     "snapshots.list": MethodSpec(_no_params),
-    "snapshots.restore": MethodSpec(_snapshot_restore, browser_only=True),
+    "snapshots.restore": MethodSpec(_snapshot_restore),
 }
 
 

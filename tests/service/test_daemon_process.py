@@ -463,3 +463,57 @@ async def test_the_safety_brake_waits_for_confirmation(daemon: DaemonProcess, st
         assert (await extension.request("sync.confirm", {}))["started"] is True
         assert (await extension.wait_synced(after=mark))["state"] == "idle"
         assert extension.tree.titles_in("1") == []
+
+
+@needs_engine
+async def test_snapshots_are_listed_and_restored_into_the_connected_browser(
+    daemon: DaemonProcess, stack_thread
+) -> None:
+    from tests.e2e.remote import RemoteBookmarks
+
+    async with signed_in_extension(daemon, stack_thread, "p-snap", firefox_first=True) as extension:
+        await extension.wait_synced()
+        mark = len(extension.statuses)
+        for number in range(3):
+            extension.tree.create("1", f"Keep {number}", f"https://keep{number}.example/")
+        await extension.changed(("created", None))
+        await extension.wait_synced(after=mark)
+        remote = RemoteBookmarks(stack_thread, EMAIL)
+        for record in remote.find(type="bookmark"):
+            remote.delete(record["id"])
+        mark = len(extension.statuses)
+        await extension.request("sync.now", {})
+        await extension.wait_synced(after=mark)  # three deletions: under the brake
+        assert extension.tree.titles_in("1") == []
+
+        listed = await extension.request("snapshots.list", {})
+        assert listed and all(entry["profile"] == "p-snap" for entry in listed)
+        before_deletion = listed[0]  # newest first: taken before the deleting sync
+        assert before_deletion["local_count"] >= 3
+
+        mark = len(extension.statuses)
+        restored = await call(daemon.paths, "snapshots.restore", {"id": before_deletion["id"]})
+        assert restored["restored"] is True and restored["changes"] >= 3
+        assert (await extension.wait_synced(after=mark))["state"] == "idle"
+        assert sorted(extension.tree.titles_in("1")) == ["Keep 0", "Keep 1", "Keep 2"]
+    remote = RemoteBookmarks(stack_thread, EMAIL)
+    assert sorted(r["title"] for r in remote.find(type="bookmark")) == [
+        "Keep 0",
+        "Keep 1",
+        "Keep 2",
+    ]
+
+
+async def test_restoring_needs_the_snapshots_browser(daemon: DaemonProcess, stack_thread) -> None:
+    create_account(stack_thread, verification="none")
+    cli = await FakeExtension("unused").connect(daemon.paths.socket_path, hello=False)
+    try:
+        await cli.request("hello", {"role": "cli", "version": "0"})
+        await cli.request(
+            "login.password", {"email": EMAIL, "password": PASSWORD, "server": stack_thread.url}
+        )
+        answer = await cli.request_raw("snapshots.restore", {"id": "20260101T000000-abcdef"})
+        assert answer["error"]["code"] == "failed"
+        assert "no snapshot" in answer["error"]["message"].lower()
+    finally:
+        await cli.close()
