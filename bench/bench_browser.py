@@ -197,7 +197,13 @@ def bench_first_sync(playwright: Playwright, tree: list[dict], floor: float) -> 
                 assert state == {"state": "signed-in"}, state
             wrapper = write_host_wrapper(home / "bin", home / "foxbridge", {})
             started = time.perf_counter()
-            profile = launch_profile(playwright, home / "profile", wrapper, origin=EXTENSION_ORIGIN)
+            profile = launch_profile(
+                playwright,
+                home / "profile",
+                wrapper,
+                extension_dir=unpacked_extension(home / "extension"),
+                origin=EXTENSION_ORIGIN,
+            )
             try:
                 connected = time.perf_counter()
                 wait_until(
