@@ -60,9 +60,13 @@ R11 Cycles. Concurrent moves that would make a cycle are undone for the item clo
 
 from __future__ import annotations
 
+import gc
 from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from enum import Enum, auto
+from typing import TypeVar
 
 from .model import (
     PLACES_ROOT,
@@ -75,6 +79,8 @@ from .model import (
     Validity,
     new_guid,
 )
+
+_T = TypeVar("_T")
 
 
 @dataclass(slots=True)
@@ -118,7 +124,21 @@ def merge(
     ``hidden_roots`` are user roots the browser does not show (e.g. ``menu``): the local
     side has no opinion about anything under them (R8).
     """
-    return _Merger(base, local, remote, hidden_roots).run()
+    with _cyclic_gc_paused():
+        return _Merger(base, local, remote, hidden_roots).run()
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """A large merge allocates hundreds of thousands of objects but makes no reference
+    cycles; without this pause the cyclic collector rescans the whole heap many times."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _Opinion(Enum):
@@ -127,9 +147,23 @@ class _Opinion(Enum):
     NONE = auto()  # the side cannot see the item: as in base (or absent if new)
 
 
+_BOOKMARKISH = frozenset({Kind.BOOKMARK, Kind.QUERY})
+_FOLDERS = frozenset(kind for kind in Kind if kind.is_folder)
+_SHOWN = frozenset(kind for kind in Kind if kind.shown_in_chrome)
+
+
 def _compatible(a: Kind, b: Kind) -> bool:
-    bookmarkish = (Kind.BOOKMARK, Kind.QUERY)
-    return a == b or (a in bookmarkish and b in bookmarkish)
+    return a == b or (a in _BOOKMARKISH and b in _BOOKMARKISH)
+
+
+def _earliest(local: int, remote: int, base: Item | None) -> int:
+    """The earliest known ``date_added`` (0 = unknown)."""
+    earliest = remote
+    if local > 0 and (earliest <= 0 or local < earliest):
+        earliest = local
+    if base is not None and base.date_added > 0 and (earliest <= 0 or base.date_added < earliest):
+        earliest = base.date_added
+    return earliest
 
 
 def _content_key(item: Item, position: int) -> tuple[object, ...] | None:
@@ -156,11 +190,15 @@ class _Merger:
             r for r in USER_ROOTS if r not in local.items
         }
         self.local = self._visible_local(local.items)
+        self._positions: dict[str, int] | None = None
+        self._base_visible: set[str] = set()
+        self._local_won: set[str] = set()  # items taking a value or place from local
+        self._remote_won: set[str] = set()  # … from remote
 
     # ----------------------------------------------------------------- preparation
 
     def _visible_local(self, items: dict[str, Item]) -> dict[str, Item]:
-        """The local items under visible roots, as private copies."""
+        """The local items under visible roots (the caller's objects, or corrected copies)."""
         out: dict[str, Item] = {}
         for root in USER_ROOTS:
             if root in self.hidden_roots or root not in items:
@@ -171,19 +209,12 @@ class _Merger:
                 item = items.get(guid)
                 if item is None or guid in out:
                     continue
-                copy = Item(
-                    guid=item.guid,
-                    kind=item.kind,
-                    parent=parent,  # the folder listing it, whatever the item says
-                    title=item.title,
-                    url=item.url,
-                    children=[c for c in item.children if c in items],
-                    date_added=item.date_added,
-                    modified=item.modified,
-                    extra=dict(item.extra),
-                )
-                out[guid] = copy
-                stack.extend((c, guid) for c in copy.children)
+                children = [c for c in item.children if c in items]
+                if item.parent != parent or len(children) != len(item.children):
+                    # The folder listing it is its parent, whatever the item says.
+                    item = replace(item, parent=parent, children=children)
+                out[guid] = item  # shared with the caller: never mutated here
+                stack.extend((c, guid) for c in children)
         return out
 
     def _rekey_kind_clashes(self) -> set[str]:
@@ -195,22 +226,26 @@ class _Merger:
             and guid in self.remote
             and not _compatible(item.kind, self.remote[guid].kind)
         ]
-        for guid in clashes:
-            self._rename_local(guid, new_guid())
-            self.stats.rekeyed += 1
+        self._rename_local({guid: new_guid() for guid in clashes})
+        self.stats.rekeyed = len(clashes)
         return set(clashes)
 
-    def _rename_local(self, old: str, new: str) -> None:
-        item = self.local.pop(old)
-        item.guid = new
-        self.local[new] = item
-        parent = self.local.get(item.parent)
-        if parent is not None:
-            parent.children = [new if c == old else c for c in parent.children]
-        for child in item.children:
-            if child in self.local:
-                self.local[child].parent = new
-        self.remapped[old] = new
+    def _rename_local(self, renames: dict[str, str]) -> None:
+        """Give local items new GUIDs, in one pass (parents and children follow)."""
+        if not renames:
+            return
+        renamed: dict[str, Item] = {}
+        for guid, item in self.local.items():
+            new = renames.get(guid, guid)
+            parent = renames.get(item.parent, item.parent)
+            children = item.children
+            if children and not renames.keys().isdisjoint(children):
+                children = [renames.get(child, child) for child in children]
+            if new != guid or parent != item.parent or children is not item.children:
+                item = replace(item, guid=new, parent=parent, children=children)
+            renamed[new] = item
+        self.local = renamed
+        self.remapped.update(renames)
 
     def _match_new_items(self) -> None:
         """R7: pair items new on both sides by content, folder by folder."""
@@ -219,7 +254,7 @@ class _Merger:
         if not local_new or not remote_new:
             return
         pairs: deque[tuple[str, str]] = deque(
-            (g, g) for g, item in self.local.items() if item.kind.is_folder and g in self.remote
+            (g, g) for g, item in self.local.items() if item.kind in _FOLDERS and g in self.remote
         )
         matches: dict[str, str] = {}
         while pairs:
@@ -243,10 +278,9 @@ class _Merger:
                 remote_guid = queue.popleft()
                 remote_new.discard(remote_guid)
                 matches[guid] = remote_guid
-                if self.local[guid].kind.is_folder:
+                if self.local[guid].kind in _FOLDERS:
                     pairs.append((guid, remote_guid))
-        for old, new in matches.items():
-            self._rename_local(old, new)
+        self._rename_local(matches)
         self.stats.matched = len(matches)
 
     # ------------------------------------------------------------------- visibility
@@ -264,7 +298,7 @@ class _Merger:
                 item = self.base.get(guid)
                 if item is None:
                     continue
-                shown = shown and item.kind.shown_in_chrome
+                shown = shown and item.kind in _SHOWN
                 if shown:
                     visible.add(guid)
                     if guid not in self.local and guid not in USER_ROOTS:
@@ -280,37 +314,37 @@ class _Merger:
         defer_to_remote = self._rekey_kind_clashes()
         self._match_new_items()
         base_visible, doomed = self._base_visibility()
+        self._base_visible = base_visible
         self.local_tombstones = {self.remapped.get(g, g) for g in self.local_tombstones}
 
-        order = self._tree_order()
+        order = self._all_guids()
         merged: dict[str, Item] = {}
         lviews: dict[str, Item | None] = {}
         rviews: dict[str, Item | None] = {}
         upload: set[str] = set()
         gone: set[str] = set()
+        local, remote = self.local, self.remote
         for guid in order:
-            lview = self._local_view(guid, base_visible, doomed, defer_to_remote)
-            rview = self._remote_view(guid)
+            lview = local.get(guid)
+            from_browser = lview is not None and guid not in defer_to_remote
+            if not from_browser:
+                lview = self._local_view(guid, base_visible, doomed, defer_to_remote)
+            rview = remote.get(guid)
             lviews[guid], rviews[guid] = lview, rview
-            item = self._merge_item(guid, lview, rview, upload)
+            item = self._merge_item(guid, lview, rview, upload, from_browser=from_browser)
             if item is None:
                 gone.add(guid)
             else:
                 merged[guid] = item
 
         parents = {g: self._merge_parent(g, lviews[g], rviews[g], merged) for g in merged}
-        self._break_cycles(parents, lviews, rviews, merged)
-        self._assemble(merged, parents, lviews, rviews, order)
+        self._break_cycles(parents, lviews, rviews)
+        self._assemble(merged, parents, lviews, rviews)
 
         deleted = (gone | self.remote_tree.tombstones | self.local_tombstones) - merged.keys()
         upload |= {g for g in self.remote_tree.diverged if g in merged}
-        for guid, item in merged.items():
-            remote_item = self.remote.get(guid)
-            if remote_item is None or not self._same(item, remote_item):
-                self.stats.local_wins += 1
-            local_item = self.local.get(guid)
-            if local_item is None or not self._same(item, local_item, local_side=True):
-                self.stats.remote_wins += 1
+        self.stats.local_wins = len(self._local_won)
+        self.stats.remote_wins = len(self._remote_won)
         self.stats.items = len(merged)
         self.stats.deleted = len(gone)
         return MergeResult(
@@ -321,27 +355,31 @@ class _Merger:
             stats=self.stats,
         )
 
-    def _tree_order(self) -> list[str]:
-        """Every GUID any side knows, in a stable tree order (remote, local, base)."""
-        seen: dict[str, None] = {}
+    def _all_guids(self) -> list[str]:
+        """Every GUID any side knows: the roots first, then remote, local and base items."""
+        seen = dict.fromkeys(USER_ROOTS)
         for items in (self.remote, self.local, self.base):
-            visited: set[str] = set()
-            for root in USER_ROOTS:
-                stack = [root]
-                while stack:
-                    guid = stack.pop()
-                    item = items.get(guid)
-                    if item is None or guid in visited:
-                        continue
-                    visited.add(guid)
-                    seen[guid] = None
-                    stack.extend(reversed(item.children))
-        for root in USER_ROOTS:
-            seen[root] = None
-        for items in (self.remote, self.local, self.base):
-            for guid in items:
-                seen[guid] = None
+            seen.update(dict.fromkeys(items))
         return list(seen)
+
+    def _tree_positions(self) -> dict[str, int]:
+        """Each GUID's rank in a walk of the remote, then local, then base tree."""
+        if self._positions is None:
+            seen: dict[str, None] = {}
+            for items in (self.remote, self.local, self.base):
+                visited: set[str] = set()
+                for root in USER_ROOTS:
+                    stack = [root]
+                    while stack:
+                        guid = stack.pop()
+                        item = items.get(guid)
+                        if item is None or guid in visited:
+                            continue
+                        visited.add(guid)
+                        seen[guid] = None
+                        stack.extend(reversed(item.children))
+            self._positions = {guid: rank for rank, guid in enumerate(seen)}
+        return self._positions
 
     # --------------------------------------------------------------- per-item views
 
@@ -371,9 +409,6 @@ class _Merger:
             return _Opinion.DELETED, None
         return _Opinion.NONE, None
 
-    def _remote_view(self, guid: str) -> Item | None:
-        return self.remote.get(guid)
-
     def _changed(self, item: Item, *, local_side: bool) -> bool:
         """Whether a side's copy differs from base in value or parent."""
         base = self.base.get(item.guid)
@@ -385,20 +420,16 @@ class _Merger:
             return True
         return not local_side and item.extra != base.extra
 
-    def _same(self, merged: Item, other: Item, *, local_side: bool = False) -> bool:
-        return (
-            merged.kind == other.kind
-            and merged.title == other.title
-            and merged.url == other.url
-            and merged.parent == other.parent
-            and merged.children == other.children
-            and (local_side or merged.extra == other.extra)
-        )
-
     # ---------------------------------------------------------------------- values
 
     def _merge_item(
-        self, guid: str, lview: Item | None, rview: Item | None, upload: set[str]
+        self,
+        guid: str,
+        lview: Item | None,
+        rview: Item | None,
+        upload: set[str],
+        *,
+        from_browser: bool,
     ) -> Item | None:
         base = self.base.get(guid)
         if guid in USER_ROOTS:  # R6
@@ -424,7 +455,7 @@ class _Merger:
             upload.add(guid)
             if lview is None or lview.validity is Validity.REPLACE:
                 return None
-            return self._copy(lview, from_local=lview is self.local.get(guid))
+            return self._copy(lview, from_local=from_browser)
         if rview is not None and rview.validity is Validity.REUPLOAD:
             upload.add(guid)
 
@@ -433,14 +464,15 @@ class _Merger:
         if lview is None or rview is None:  # R5
             survivor = lview or rview
             assert survivor is not None
-            from_local = lview is not None and lview is self.local.get(guid)
+            from_local = lview is not None and from_browser
             if base is not None and not self._changed(survivor, local_side=from_local):
                 return None  # deleted on one side, unchanged on the other
             if base is not None:
                 self.stats.revived += 1
+            (self._local_won if from_local else self._remote_won).add(guid)
             return self._copy(survivor, from_local=from_local)
 
-        return self._merge_values(guid, lview, rview, base)
+        return self._merge_values(guid, lview, rview, base, from_browser=from_browser)
 
     def _copy(self, item: Item, *, from_local: bool) -> Item:
         base = self.base.get(item.guid)
@@ -456,41 +488,53 @@ class _Merger:
             extra=extra,
         )
 
-    def _merge_values(self, guid: str, local: Item, remote: Item, base: Item | None) -> Item:
+    def _merge_values(
+        self, guid: str, local: Item, remote: Item, base: Item | None, *, from_browser: bool
+    ) -> Item:
         """R1, R2: field by field."""
-        local_is_browser = local is self.local.get(guid)
-        local_extra = (dict(base.extra) if base else {}) if local_is_browser else local.extra
-        local_newer = local.modified > remote.modified
-
-        def pick(lvalue: object, rvalue: object, bvalue: object) -> object:
-            if lvalue == rvalue:
-                return rvalue
-            local_changed = base is None or lvalue != bvalue
-            remote_changed = base is None or rvalue != bvalue
-            if local_changed and remote_changed:
-                self.stats.conflicts += 1
-                return lvalue if local_newer else rvalue
-            return lvalue if local_changed else rvalue
-
-        title = pick(local.title, remote.title, base.title if base else None)
-        url = pick(local.url, remote.url, base.url if base else None)
-        extra = pick(local_extra, remote.extra, base.extra if base else None)
-        kind = remote.kind if remote.kind == local.kind else local.kind
-        if kind in (Kind.BOOKMARK, Kind.QUERY) and isinstance(url, str):
+        # The browser knows no extras: its side is as in base.
+        base_extra = base.extra if base is not None else {}
+        local_extra = base_extra if from_browser else local.extra
+        title, url, extra = remote.title, remote.url, remote.extra
+        if local.title != title or local.url != url or local_extra != extra:
+            local_newer = local.modified > remote.modified
+            title = self._pick(local.title, title, base.title if base else None, base, local_newer)
+            url = self._pick(local.url, url, base.url if base else None, base, local_newer)
+            extra = self._pick(local_extra, extra, base.extra if base else None, base, local_newer)
+            if title != remote.title or url != remote.url or extra != remote.extra:
+                self._local_won.add(guid)
+            if title != local.title or url != local.url or extra != local_extra:
+                self._remote_won.add(guid)
+        kind = remote.kind
+        if (
+            url is not None
+            and kind in _BOOKMARKISH
+            and (base is None or url != base.url or local.kind is not kind)
+        ):
             kind = Kind.QUERY if url.startswith("place:") else Kind.BOOKMARK
-        dates = [i.date_added for i in (local, remote, base) if i and i.date_added > 0]
-        assert isinstance(title, str) and (url is None or isinstance(url, str))
-        assert isinstance(extra, dict)
         return Item(
             guid=guid,
             kind=kind,
             parent="",  # settled by _merge_parent
             title=title,
             url=url,
-            date_added=min(dates, default=0),
+            date_added=_earliest(local.date_added, remote.date_added, base),
             modified=max(local.modified, remote.modified),
-            extra=dict(extra),
+            extra=dict(extra) if extra else {},
         )
+
+    def _pick(
+        self, local: _T, remote: _T, base: _T | None, in_base: Item | None, local_newer: bool
+    ) -> _T:
+        """One field's merged value (R2)."""
+        if local == remote:
+            return remote
+        local_changed = in_base is None or local != base
+        remote_changed = in_base is None or remote != base
+        if local_changed and remote_changed:
+            self.stats.conflicts += 1
+            return local if local_newer else remote
+        return local if local_changed else remote
 
     # ------------------------------------------------------------------- structure
 
@@ -500,21 +544,25 @@ class _Merger:
         """R3: which folder the item ends up in (R5: nearest surviving ancestor)."""
         if guid in USER_ROOTS:
             return PLACES_ROOT
-        base = self.base.get(guid)
-        if lview is None or rview is None or lview.parent == rview.parent:
-            chosen = (lview or rview or base).parent  # type: ignore[union-attr]
+        if lview is None or rview is None:
+            survivor = lview or rview
+            assert survivor is not None  # merged items come from at least one side
+            chosen = survivor.parent
+        elif lview.parent == rview.parent:
+            chosen = rview.parent
         else:
+            base = self.base.get(guid)
             local_moved = base is None or lview.parent != base.parent
             remote_moved = base is None or rview.parent != base.parent
             if local_moved and remote_moved:
                 self.stats.conflicts += 1
-                chosen = (
-                    lview.parent
-                    if self._move_time(lview, self.local) > self._move_time(rview, self.remote)
-                    else rview.parent
-                )
-            else:
-                chosen = lview.parent if local_moved else rview.parent
+                local_time = self._move_time(lview, self.local)
+                local_moved = local_time > self._move_time(rview, self.remote)
+            chosen = lview.parent if local_moved else rview.parent
+            (self._local_won if local_moved else self._remote_won).add(guid)
+        parent = merged.get(chosen)
+        if parent is not None and parent.kind in _FOLDERS:
+            return chosen
         return self._surviving_folder(chosen, merged)
 
     def _move_time(self, item: Item, side: dict[str, Item]) -> float:
@@ -526,7 +574,7 @@ class _Merger:
         seen: set[str] = set()
         while guid not in seen:
             item = merged.get(guid)
-            if item is not None and item.kind.is_folder:
+            if item is not None and item.kind in _FOLDERS:
                 return guid
             seen.add(guid)
             known = self.base.get(guid) or self.remote.get(guid) or self.local.get(guid)
@@ -540,47 +588,42 @@ class _Merger:
         parents: dict[str, str],
         lviews: dict[str, Item | None],
         rviews: dict[str, Item | None],
-        merged: dict[str, Item],
     ) -> None:
-        """R11."""
-        children: dict[str, list[str]] = {}
+        """R11. The three inputs are trees, so only an item placed elsewhere than in the
+        remote tree can close a cycle: walk up from each of those."""
+        sound: set[str] = {*USER_ROOTS, PLACES_ROOT}  # known to hang under places
         for guid, parent in parents.items():
-            children.setdefault(parent, []).append(guid)
-        reachable: set[str] = set()
-
-        def reach(start: str) -> None:
-            stack = [start]
-            while stack:
-                guid = stack.pop()
-                if guid not in reachable:
-                    reachable.add(guid)
-                    stack.extend(children.get(guid, ()))
-
-        for root in USER_ROOTS:
-            reach(root)
-        if len(reachable) == len(merged):
-            return
-        for guid in [g for g in merged if g not in reachable]:
-            if guid in reachable:
+            remote = self.remote.get(guid)
+            if guid in sound or (remote is not None and remote.parent == parent):
                 continue
-            path: set[str] = set()
+            path: list[str] = []
+            on_path: set[str] = set()
             current = guid
-            while current not in path and current not in reachable:
-                path.add(current)
-                current = parents[current]
-            if current in reachable:
-                continue
-            base = self.base.get(current)
-            options = [view.parent for view in (lviews[current], rviews[current], base) if view] + [
-                UNFILED
-            ]
-            target = next(
-                p for p in options if p in reachable and p in merged and merged[p].kind.is_folder
-            )
-            parents[current] = target
-            children.setdefault(target, []).append(current)
-            self.stats.conflicts += 1
-            reach(current)
+            while current not in sound and current not in on_path:
+                path.append(current)
+                on_path.add(current)
+                current = parents.get(current, PLACES_ROOT)
+            if current in on_path:  # ``current`` closes a cycle: undo its move
+                base = self.base.get(current)
+                views = (lviews.get(current), rviews.get(current), base)
+                options = [view.parent for view in views if view is not None]
+                parents[current] = next(
+                    (p for p in options if self._hangs_under_places(p, parents, current)),
+                    UNFILED,
+                )
+                self.stats.conflicts += 1
+            sound.update(path)
+
+    @staticmethod
+    def _hangs_under_places(guid: str, parents: dict[str, str], avoiding: str) -> bool:
+        """Whether ``guid`` is a merged item whose ancestry reaches places, not via ``avoiding``."""
+        seen: set[str] = set()
+        while guid != PLACES_ROOT:
+            if guid == avoiding or guid in seen or guid not in parents:
+                return False
+            seen.add(guid)
+            guid = parents[guid]
+        return True
 
     def _assemble(
         self,
@@ -588,14 +631,12 @@ class _Merger:
         parents: dict[str, str],
         lviews: dict[str, Item | None],
         rviews: dict[str, Item | None],
-        order: list[str],
     ) -> None:
         """R4, R8: fill in every folder's ``children``."""
         members: dict[str, list[str]] = {}
-        for guid in order:  # tree order, for children that come from nowhere in particular
-            if guid in merged:
-                merged[guid].parent = parents[guid]
-                members.setdefault(parents[guid], []).append(guid)
+        for guid, item in merged.items():
+            item.parent = parents[guid]
+            members.setdefault(item.parent, []).append(guid)
         for folder_guid, kids in members.items():
             if folder_guid == PLACES_ROOT:
                 continue
@@ -616,7 +657,7 @@ class _Merger:
                 local_visible, remote_order if remote_order is not None else base_order
             )
             local_changed = base_order is None or local_visible != [
-                c for c in base_order if self._was_visible(c)
+                c for c in base_order if c in self._base_visible
             ]
         else:
             local_order = lview.children if lview else None
@@ -646,13 +687,13 @@ class _Merger:
             # (revived items) goes back next to where it was.
             out = _insert_after_anchors(out, secondary or [], wanted)
         out = _insert_after_anchors(out, base_order or [], wanted)
-        placed = set(out)
-        out.extend(c for c in members if c not in placed)
+        if len(out) < len(members):
+            # Children no side listed here (moved up from a deleted folder): tree order.
+            placed = set(out)
+            positions = self._tree_positions()
+            leftovers = [c for c in members if c not in placed]
+            out.extend(sorted(leftovers, key=lambda c: positions.get(c, len(positions))))
         return out
-
-    def _was_visible(self, guid: str) -> bool:
-        item = self.base.get(guid)
-        return item is not None and item.kind.shown_in_chrome
 
     def _with_hidden(self, visible: list[str], anchors: list[str] | None) -> list[str]:
         """R8: the browser's order with hidden siblings put back after their anchors."""
@@ -667,7 +708,7 @@ class _Merger:
                 anchor = guid
                 continue
             item = self.remote.get(guid) or self.base.get(guid)
-            if item is None or item.kind.shown_in_chrome:
+            if item is None or item.kind in _SHOWN:
                 continue  # deleted or moved away by the browser
             (after.setdefault(anchor, []) if anchor else head).append(guid)
         out = head
