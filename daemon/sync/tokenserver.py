@@ -119,7 +119,7 @@ class TokenServerClient:
         offset = _offset(response_headers.get("X-Timestamp"), now)
         if status == 200:
             backoff = _retry_after(response_headers, 0.0) or None
-            return TokenResponse(parse_token(body, now + offset), offset, backoff)
+            return TokenResponse(parse_token(body, now), offset, backoff)
         raise _token_error(status, body, response_headers)
 
 

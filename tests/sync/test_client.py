@@ -497,8 +497,11 @@ async def test_missing_info_configuration_means_defaults(client, stack):
     assert limits.max_post_records == 100
 
 
-async def test_clock_skew_is_corrected(credentials, http):
+@pytest.mark.parametrize("shift", [-7200, 7200])
+async def test_clock_skew_is_corrected(credentials, http, shift):
     clock = Clock()
-    clock.shift = -7200  # two hours behind; the stack allows a minute
+    clock.shift = shift  # two hours off; the stack allows a minute
     client = await SyncClient.connect(credentials, http=http, clock=clock)
     assert await client.info_collections() == {}
+    assert await client.info_collections() == {}
+    assert client.storage._tokens.requests == 1  # the token's lifetime is on our clock
