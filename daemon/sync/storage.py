@@ -111,6 +111,11 @@ class StorageClient:
         return self._storage_requests + self._tokens.requests
 
     @property
+    def api_endpoint(self) -> str | None:
+        """The storage node of this session (persist it to notice a move across restarts)."""
+        return self._api_endpoint
+
+    @property
     def backoff_until(self) -> float:
         return self._not_before
 

@@ -1,9 +1,21 @@
 """Firefox Sync 1.5 for the local stack: the tokenserver and SQLite-backed storage.
 
 ``setup_sync`` mounts ``/token/1.0/sync/1.5``, ``/storage/1.5/<uid>/…`` and the test
-controls under ``/__stack__/sync/…`` on the stack's application. ``SyncServer`` is the
-handle tests use to reach into server state: expire tokens, move a user to a new node,
-corrupt a record, change the limits, run a hook before a request, count requests.
+controls on the stack's application. ``SyncServer`` is the handle tests use to reach
+into server state: expire tokens, move a user to a new node, corrupt a record, change
+the limits, run a hook before a request, count requests.
+
+The same controls over HTTP, for tests in another process (``POST``, JSON bodies):
+
+- ``/__stack__/sync/requests``: storage requests so far, ``{"GET /storage/1.5/1/…": n}``;
+- ``/__stack__/sync/configuration`` ``{limit: value}``: change info/configuration;
+- ``/__stack__/sync/expire-tokens``: every storage token issued so far expires;
+- ``/__stack__/sync/reassign`` ``{fxa_uid}``: move the user to a new, empty node;
+- ``/__stack__/sync/corrupt`` ``{uid, collection, id}``: break one record's HMAC;
+- ``/__stack__/sync/foreign-write`` ``{uid, collection, records, method?, path_contains?}``:
+  write those BSOs just before the next matching storage request;
+- ``/__stack__/sync/fault`` ``{path_prefix, method?, times?, status?, body?, headers?,
+  drop?}``: a generic ``fxstack.faults.Fault``.
 """
 
 from __future__ import annotations
