@@ -259,7 +259,7 @@ class DaemonService:
 
     async def _confirm(self, connection: Connection, params: dict[str, Any]) -> Any:
         self._require_signed_in()
-        assert connection.profile_id is not None  # browser_only in the method table
+        # From a browser: its own profile; from the command line: every connected one.
         started = self.scheduler.sync_now(connection.profile_id, force=True)
         return {"started": started}
 

@@ -462,7 +462,7 @@ METHODS: dict[str, MethodSpec] = {
     "sync.now": MethodSpec(_no_params),
     "sync.pause": MethodSpec(_no_params),
     "sync.resume": MethodSpec(_no_params),
-    "sync.confirm": MethodSpec(_no_params, browser_only=True),
+    "sync.confirm": MethodSpec(_no_params),
     "bookmarks.changed": MethodSpec(_bookmarks_changed, notification=True, browser_only=True),
     "settings.get": MethodSpec(_no_params),
     "settings.set": MethodSpec(_settings_set),

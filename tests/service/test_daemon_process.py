@@ -181,8 +181,9 @@ async def test_bad_messages_are_answered_and_the_daemon_lives_on(daemon: DaemonP
         assert answer["error"]["code"] == "unknown-method"
         answer = await extension.request_raw("settings.set", {"sync_interval": 1})
         assert answer["error"]["code"] == "bad-params"
-        answer = await extension.request_raw("sync.confirm", {})
-        assert answer["error"]["code"] == "wrong-role"
+        await extension.request("hello", {"role": "cli"})
+        answer = await extension.request_raw("hello", {"role": "cli"})
+        assert answer["error"]["code"] == "wrong-role"  # one hello per connection
         extension._writer.write(b"\x05\x00\x00\x00{nope")
         answer = await extension.request_raw("login.web.begin", {})
         assert answer["error"]["code"] == "not-available"

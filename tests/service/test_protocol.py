@@ -92,10 +92,11 @@ def test_notifications_and_requests_are_not_interchangeable() -> None:
 
 
 def test_browser_methods_need_a_profile_hello_first() -> None:
+    events = {"events": [{"type": "created", "id": "5", "at": 1}]}
     with pytest.raises(ProtocolError) as caught:
-        validate("sync.confirm", {}, role=Role.CLI)
+        validate("bookmarks.changed", events, role=Role.CLI, request_id=None)
     assert caught.value.code == ErrorCode.WRONG_ROLE
-    assert validate("sync.confirm", {}) == {}
+    assert validate("bookmarks.changed", events, request_id=None)["events"][0]["id"] == "5"
 
 
 def test_hello_from_a_browser_profile_and_from_the_cli() -> None:
