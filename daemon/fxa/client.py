@@ -20,9 +20,11 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from daemon import __version__
+from daemon.errors import AuthError
 from daemon.fxa import crypto, hawk, wire
 from daemon.fxa.errors import (
     AccountOfflineError,
+    AccountServerError,
     ClockSkewError,
     IncorrectEmailCaseError,
     MalformedResponseError,
@@ -133,6 +135,7 @@ class FxaClient:
         *,
         unblock_code: str | None = None,
         original_email: str | None = None,
+        stretch_version: int = 1,
     ) -> wire.LoginResult:
         body: dict[str, Any] = {
             "email": email,
@@ -146,18 +149,36 @@ class FxaClient:
         if original_email is not None:
             body["originalLoginEmail"] = original_email
         answer = await self._request("POST", "/account/login", body=body, query="keys=true")
-        return wire.LoginResult.parse(answer, keys=True)
+        return wire.LoginResult.parse(answer, keys=True, stretch_version=stretch_version)
+
+    async def credentials_status(self, email: str) -> wire.CredentialsStatus:
+        """Which password stretching the account uses (V2 accounts carry a salt)."""
+        answer = await self._request("POST", "/account/credentials/status", body={"email": email})
+        return wire.CredentialsStatus.parse(answer)
+
+    async def stretch(self, email: str, password: str) -> tuple[crypto.StretchedPassword, int]:
+        """Stretch as the account expects: V2 when the server says so, V1 otherwise (also
+        when the server predates V2 or does not know the address — login then says why)."""
+        try:
+            status = await self.credentials_status(email)
+        except (AuthError, AccountServerError):
+            status = wire.CredentialsStatus(version=1, client_salt=None)
+        if status.version == 2 and status.client_salt is not None:
+            return crypto.stretch_v2(password, status.client_salt), 2
+        return crypto.stretch_v1(email, password), 1
 
     async def sign_in(
         self, email: str, password: str, *, unblock_code: str | None = None
     ) -> SignIn:
         """Log in with a password, retrying once with the account's own email spelling."""
-        stretched = crypto.stretch_v1(email, password)
+        stretched, version = await self.stretch(email, password)
         try:
-            result = await self.login(email, stretched, unblock_code=unblock_code)
+            result = await self.login(
+                email, stretched, unblock_code=unblock_code, stretch_version=version
+            )
         except IncorrectEmailCaseError as error:
             canonical = error.email
-            if canonical == email:
+            if canonical == email or version != 1:
                 raise
             stretched = crypto.stretch_v1(canonical, password)
             result = await self.login(

@@ -117,7 +117,7 @@ async def _start(
         if not blocked.can_unblock:
             raise
         await client.send_unblock_code(email)
-        stretched = crypto.stretch_v1(email, password)
+        stretched, version = await client.stretch(email, password)
         secrets.save_pending(
             secrets.PendingSignIn(
                 kind="unblock",
@@ -125,6 +125,7 @@ async def _start(
                 servers=servers,
                 unwrap_b_key=stretched.unwrap_b_key,
                 auth_pw=stretched.auth_pw,
+                stretch_version=version,
             )
         )
         return CodeRequired("unblock")
@@ -183,7 +184,12 @@ async def _complete(
         stretched = crypto.StretchedPassword(
             auth_pw=pending.auth_pw, unwrap_b_key=pending.unwrap_b_key
         )
-        result = await client.login(pending.email, stretched, unblock_code=code.upper())
+        result = await client.login(
+            pending.email,
+            stretched,
+            unblock_code=code.upper(),
+            stretch_version=pending.stretch_version,
+        )
         sign_in = SignIn(result=result, email=pending.email, unwrap_b_key=pending.unwrap_b_key)
         if result.verified:
             secrets.delete_pending()

@@ -112,6 +112,7 @@ class PendingSignIn:
     key_fetch_token: bytes = b""
     unwrap_b_key: bytes = b""
     auth_pw: bytes = b""  # only while an unblock code is awaited
+    stretch_version: int = 1  # which stretch auth_pw and unwrap_b_key come from
     created_at: float = field(default_factory=time.time)
 
     def to_json(self) -> str:
@@ -125,6 +126,7 @@ class PendingSignIn:
                 "key_fetch_token": self.key_fetch_token.hex(),
                 "unwrap_b_key": self.unwrap_b_key.hex(),
                 "auth_pw": self.auth_pw.hex(),
+                "stretch_version": self.stretch_version,
                 "created_at": self.created_at,
             }
         )
@@ -144,6 +146,7 @@ class PendingSignIn:
                 key_fetch_token=bytes.fromhex(data["key_fetch_token"]),
                 unwrap_b_key=bytes.fromhex(data["unwrap_b_key"]),
                 auth_pw=bytes.fromhex(data["auth_pw"]),
+                stretch_version=int(data["stretch_version"]),
                 created_at=float(data["created_at"]),
             )
         except (ValueError, KeyError, TypeError) as error:

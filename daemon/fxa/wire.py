@@ -80,13 +80,16 @@ class LoginResult:
     verification_reason: str | None
 
     @classmethod
-    def parse(cls, data: Any, *, keys: bool) -> LoginResult:
+    def parse(cls, data: Any, *, keys: bool, stretch_version: int = 1) -> LoginResult:
         data = obj(data, "login answer")
         verified = boolean(data, "verified")
+        # A V2 authPW gets a key-fetch token under another name: its bundle wraps kB for
+        # the V2 unwrapBKey.
+        key_field = "keyFetchToken" if stretch_version == 1 else "keyFetchTokenVersion2"
         return cls(
             uid=uid(data),
             session_token=hex_bytes(data, "sessionToken", 32),
-            key_fetch_token=hex_bytes(data, "keyFetchToken", 32) if keys else None,
+            key_fetch_token=hex_bytes(data, key_field, 32) if keys else None,
             verified=verified,
             verification_method=None if verified else optional_string(data, "verificationMethod"),
             verification_reason=None if verified else optional_string(data, "verificationReason"),
@@ -175,6 +178,25 @@ class SessionStatus:
         if state not in ("verified", "unverified"):
             raise MalformedResponseError("'state' is neither verified nor unverified")
         return cls(uid=uid(data), verified=state == "verified")
+
+
+@dataclass(frozen=True)
+class CredentialsStatus:
+    version: int  # 1 or 2
+    client_salt: str | None  # the V2 salt, when version is 2
+
+    @classmethod
+    def parse(cls, data: Any) -> CredentialsStatus:
+        data = obj(data, "credentials status")
+        current = data.get("currentVersion")
+        if current == "v1":
+            return cls(version=1, client_salt=None)
+        if current == "v2":
+            salt = string(data, "clientSalt", max_length=200)
+            if not salt.startswith("identity.mozilla.com/picl/v1/quickStretchV2:"):
+                raise MalformedResponseError("'clientSalt' is not a V2 salt")
+            return cls(version=2, client_salt=salt)
+        raise MalformedResponseError("'currentVersion' is neither v1 nor v2")
 
 
 def key_bundle(data: Any) -> bytes:

@@ -27,6 +27,18 @@ def client_stretch(email: str, password: str) -> tuple[bytes, bytes]:
     return hkdf(stretched, NS + b"authPW", 32), hkdf(stretched, NS + b"unwrapBkey", 32)
 
 
+def client_stretch_v2(password: str, client_salt: str) -> tuple[bytes, bytes]:
+    """(authPW, unwrapBKey) of the V2 stretch (650 000 rounds, the account's clientSalt)."""
+    stretched = hashlib.pbkdf2_hmac(
+        "sha256", password.encode("utf-8"), client_salt.encode("ascii"), 650_000, 32
+    )
+    return hkdf(stretched, NS + b"authPW", 32), hkdf(stretched, NS + b"unwrapBkey", 32)
+
+
+def new_client_salt() -> str:
+    return (NS + b"quickStretchV2:").decode("ascii") + secrets.token_hex(16)
+
+
 def verify_hash(auth_pw: bytes, auth_salt: bytes) -> bytes:
     """What the server keeps instead of authPW (a salted one-way function of it)."""
     return hkdf(auth_pw, NS + b"verifyHash", 32, salt=auth_salt)

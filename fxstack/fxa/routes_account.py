@@ -23,10 +23,17 @@ def add_routes(router: web.UrlDispatcher, server: FxaServer) -> None:
         if remaining > 0:
             raise errors.throttled(remaining)
 
-    def check_password(account: StackAccount, email: str, auth_pw: str) -> None:
-        if crypto.password_matches(bytes.fromhex(auth_pw), account.auth_salt, account.verify_hash):
+    def check_password(account: StackAccount, email: str, auth_pw: str) -> int:
+        """The stretch version whose verifier ``auth_pw`` matches; raise when none does."""
+        given = bytes.fromhex(auth_pw)
+        if crypto.password_matches(given, account.auth_salt, account.verify_hash):
             account.failed_logins = 0
-            return
+            return 1
+        if account.verify_hash_v2 is not None and crypto.password_matches(
+            given, account.auth_salt, account.verify_hash_v2
+        ):
+            account.failed_logins = 0
+            return 2
         if email != account.email:
             # authPW was stretched with another spelling: tell the client which one.
             raise errors.incorrect_email_case(account.email)
@@ -64,7 +71,7 @@ def add_routes(router: web.UrlDispatcher, server: FxaServer) -> None:
             raise errors.unknown_account()
         check_throttle(account)
         unblocked = check_unblock(account, body)
-        check_password(account, email, auth_pw)
+        version = check_password(account, email, auth_pw)
         if unblocked:
             account.blocked, account.unblock_code = False, None
         if account.verification == "totp":
@@ -88,13 +95,26 @@ def add_routes(router: web.UrlDispatcher, server: FxaServer) -> None:
             "verified": verified,
         }
         if request.query.get("keys") == "true":
-            answer["keyFetchToken"] = state.new_key_fetch_token(session)
+            name = "keyFetchToken" if version == 1 else "keyFetchTokenVersion2"
+            answer[name] = state.new_key_fetch_token(session, version)
         if not verified:
             answer["verificationMethod"] = method
             answer["verificationReason"] = "login"
             if method != "totp-2fa":
                 server.send_sign_in_code(account, session)
         return ok(answer)
+
+    @fxa_route
+    async def credentials_status(request: web.Request) -> web.Response:
+        body = await server.json_body(request)
+        account = state.account_by_email(require_str(body, "email"))
+        if account is None:
+            raise errors.unknown_account()
+        if account.client_salt is None:
+            return ok({"upgradeNeeded": True, "currentVersion": "v1"})
+        return ok(
+            {"upgradeNeeded": False, "currentVersion": "v2", "clientSalt": account.client_salt}
+        )
 
     @fxa_route
     async def send_unblock_code(request: web.Request) -> web.Response:
@@ -118,7 +138,9 @@ def add_routes(router: web.UrlDispatcher, server: FxaServer) -> None:
             raise errors.unverified_session()  # the token stays usable
         del state.key_fetch_tokens[token.token_id]
         account = server.account_of(token.uid)
-        bundle = bytearray(crypto.key_bundle(token.key_request_key, account.ka, account.wrap_kb))
+        wrap_kb = account.wrap_kb if token.stretch_version == 1 else account.wrap_kb_v2
+        assert wrap_kb is not None
+        bundle = bytearray(crypto.key_bundle(token.key_request_key, account.ka, wrap_kb))
         if state.corrupt_key_bundles > 0:
             state.corrupt_key_bundles -= 1
             bundle[0] ^= 0x01
@@ -175,6 +197,7 @@ def add_routes(router: web.UrlDispatcher, server: FxaServer) -> None:
 
     router.add_post("/v1/account/login", login)
     router.add_post("/v1/account/login/send_unblock_code", send_unblock_code)
+    router.add_post("/v1/account/credentials/status", credentials_status)
     router.add_get("/v1/account/keys", keys)
     router.add_get("/v1/account/status", account_status_get)
     router.add_post("/v1/account/status", account_status_post)

@@ -51,8 +51,10 @@ class FxaServer:
         verification: Verification = "email-otp",
         totp_secret: str | None = None,
         key_rotation_timestamp: int | None = None,
+        key_stretch_v2: bool = False,
     ) -> StackAccount:
-        """Create a verified account, doing the client's stretching here (a test control)."""
+        """Create a verified account, doing the client's stretching here (a test control).
+        ``key_stretch_v2`` gives it V2 credentials too, like accounts the web UI upgraded."""
         if self.state.account_by_email(email) is not None:
             raise ValueError(f"an account for {email} exists already")
         if verification not in ("email-otp", "totp", "none"):
@@ -77,6 +79,11 @@ class FxaServer:
             key_rotation_secret=secrets.token_bytes(32),
             generation=now_ms,
         )
+        if key_stretch_v2:
+            account.client_salt = crypto.new_client_salt()
+            auth_pw_v2, unwrap_v2 = crypto.client_stretch_v2(password, account.client_salt)
+            account.verify_hash_v2 = crypto.verify_hash(auth_pw_v2, salt)
+            account.wrap_kb_v2 = bytes(a ^ b for a, b in zip(kb, unwrap_v2, strict=True))
         if account.key_rotation_timestamp <= 0:
             raise ValueError("key_rotation_timestamp must be positive (milliseconds)")
         self.state.accounts[account.uid] = account

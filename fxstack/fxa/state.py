@@ -49,6 +49,10 @@ class StackAccount:
     unblock_code: str | None = None
     failed_logins: int = 0
     throttled_until: float = 0.0
+    # Key stretching V2: a second verifier and wrap of the same kB, as upgraded accounts have.
+    client_salt: str | None = None
+    verify_hash_v2: bytes | None = None
+    wrap_kb_v2: bytes | None = None
 
     @property
     def ksync(self) -> bytes:
@@ -87,6 +91,7 @@ class KeyFetchToken:
     key_request_key: bytes
     uid: str
     session_id: str  # keys are released once this session is verified
+    stretch_version: int = 1  # which wrap of kB the bundle carries
 
 
 @dataclass(repr=False)
@@ -202,7 +207,7 @@ class FxaState:
         self.sessions[token_id] = session
         return token.hex(), session
 
-    def new_key_fetch_token(self, session: SessionToken) -> str:
+    def new_key_fetch_token(self, session: SessionToken, stretch_version: int = 1) -> str:
         token = crypto.new_token()
         token_id, key, request_key = crypto.token_parts(token, "keyFetchToken")
         self.key_fetch_tokens[token_id] = KeyFetchToken(
@@ -211,6 +216,7 @@ class FxaState:
             key_request_key=request_key,
             uid=session.uid,
             session_id=session.token_id,
+            stretch_version=stretch_version,
         )
         return token.hex()
 

@@ -234,3 +234,24 @@ async def test_starting_over_ends_the_unconfirmed_session(
     await sign_in(paths, http, servers, "ned@example.org")
     assert first_session not in stack.fxa.state.sessions
     assert len(stack.fxa.state.sessions) == 1
+
+
+async def test_an_account_with_v2_key_stretching(stack, http, servers, paths, memory_keyring):
+    stack_account = stack.fxa.create_account("vic@example.org", PASSWORD, key_stretch_v2=True)
+    status = await FxaClient(http, servers).credentials_status("vic@example.org")
+    assert status.version == 2 and status.client_salt == stack_account.client_salt
+    assert await sign_in(paths, http, servers, "vic@example.org") == CodeRequired("email")
+    (key_fetch,) = stack.fxa.state.key_fetch_tokens.values()
+    assert key_fetch.stretch_version == 2  # the V2 verifier matched, not the V1 one
+    code = stack.fxa.last_code("vic@example.org")
+    account = await sign_in(paths, http, servers, "vic@example.org", password=None, code=code)
+    assert_signed_in(account, stack_account, paths, memory_keyring, stack)
+
+
+async def test_unblock_on_a_v2_account(stack, http, servers, paths, memory_keyring):
+    stack_account = stack.fxa.create_account("wes@example.org", PASSWORD, key_stretch_v2=True)
+    stack.fxa.block_logins("wes@example.org")
+    assert await sign_in(paths, http, servers, "wes@example.org") == CodeRequired("unblock")
+    code = stack.fxa.last_code("wes@example.org")
+    account = await sign_in(paths, http, servers, "wes@example.org", password=None, code=code)
+    assert_signed_in(account, stack_account, paths, memory_keyring, stack)
