@@ -85,8 +85,10 @@ async def _sync_file(args: argparse.Namespace) -> int:
     settings = load_settings(paths.settings_file)
     endpoint = FileEndpoint(args.tree_file)
 
+    show_progress = sys.stderr.isatty() and not args.json
+
     def progress(done: int, total: int) -> None:
-        if not args.json:
+        if show_progress:
             print(f"\r{STEPS[done - 1]:>10} {done}/{total}", end="", file=sys.stderr, flush=True)
 
     async with aiohttp.ClientSession() as http:
@@ -104,20 +106,16 @@ async def _sync_file(args: argparse.Namespace) -> int:
                     snapshots=Snapshots(paths.snapshots_dir, keep=settings.snapshots_keep),
                 )
             except SafetyBrakeError as error:
-                _finish_progress(args)
                 _print_brake(error, as_json=args.json)
                 return ExitStatus.SAFETY_BRAKE
-    _finish_progress(args)
+            finally:
+                if show_progress:
+                    print("\r" + " " * 20 + "\r", end="", file=sys.stderr, flush=True)
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
     else:
         _print_report(report)
     return ExitStatus.OK
-
-
-def _finish_progress(args: argparse.Namespace) -> None:
-    if not args.json:
-        print("\r" + " " * 20 + "\r", end="", file=sys.stderr, flush=True)
 
 
 def _print_brake(error: Any, *, as_json: bool) -> None:
