@@ -114,6 +114,7 @@ class Installer:
         startup = Startup(self.layout, self.runner, self.registry)
         if options.autostart:
             mechanism = mechanism_for(self.machine.os, self._has_user_systemd())
+            self._hand_over_daemon(startup, mechanism, report)
             startup.enable(mechanism, record, report)
         else:
             if record.autostart not in (None, "off"):
@@ -241,6 +242,16 @@ class Installer:
     def _has_user_systemd(self) -> bool:
         return has_user_systemd(self.runner)
 
+    def _hand_over_daemon(self, startup: Startup, mechanism: str, report: Report) -> None:
+        """Stop a daemon started some other way, so the service manager runs its own.
+
+        Otherwise the managed one would find it running, exit, and look stopped.
+        """
+        if mechanism not in ("systemd", "launchd") or startup.runs_daemon(mechanism):
+            return
+        if self.daemon.stop():
+            report.changed(f"stopped the daemon so that {mechanism} runs it from now on")
+
     def _ensure_daemon_running(self, report: Report) -> None:
         if self.daemon.running():
             report.unchanged("the daemon is already running")
@@ -262,9 +273,19 @@ class Installer:
         for key, name in record.registry:
             self.registry.delete(key, name)
             report.changed(f"removed HKCU\\{key}" + (f"\\{name}" if name else ""))
+        kept: list[str] = []
         for recorded in record.files:
-            if remove_file(Path(recorded)):
-                report.changed(f"removed {recorded}")
+            try:
+                if remove_file(Path(recorded)):
+                    report.changed(f"removed {recorded}")
+            except OSError as error:
+                kept.append(recorded)
+                report.note(f"could not remove {recorded}: {error.strerror}")
+        if kept:  # keep the record of what is left, so a second uninstall can finish
+            record.files = kept
+            record.registry, record.autostart = [], None
+            record.save(self.layout.record_file)
+            return report, record.program
         remove_file(self.layout.record_file)
         for folder in reversed(record.folders):
             remove_folder_if_empty(Path(folder))
@@ -281,11 +302,16 @@ class Installer:
         report = Report()
         for recorded in program:
             path = Path(recorded)
-            if path.is_symlink() or path.is_file():
-                path.unlink()
-            elif path.is_dir():
-                shutil.rmtree(path, ignore_errors=self.machine.os is OS.WINDOWS)
-            else:
+            try:
+                if path.is_symlink() or path.is_file():
+                    path.unlink()
+                elif path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    continue
+            except OSError as error:
+                # Windows keeps the running python.exe locked until it exits.
+                report.note(f"could not remove {recorded} ({error.strerror}); delete it by hand")
                 continue
             report.changed(f"removed {recorded}")
         return report

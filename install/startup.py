@@ -141,6 +141,15 @@ class Startup:
 
     # -- checking -----------------------------------------------------------------------
 
+    def runs_daemon(self, mechanism: str) -> bool:
+        """Whether the service manager behind ``mechanism`` is running the daemon now."""
+        if mechanism == "systemd":
+            return self.runner.run([*SYSTEMCTL, "is-active", autostart.SYSTEMD_UNIT]).ok
+        if mechanism == "launchd":
+            service = f"{self._launchd_target}/{autostart.LAUNCHD_LABEL}"
+            return self.runner.run(["launchctl", "print", service]).ok
+        return False
+
     def problem(self, mechanism: str) -> str | None:
         """Why the autostart set up with ``mechanism`` would not start the daemon, if so."""
         machine = self.layout.machine

@@ -87,6 +87,19 @@ def test_linux_systemd_unit_enabled_and_started(make_rig: MakeRig) -> None:
     assert rig.daemon.starts == 0  # systemd started it
 
 
+def test_a_daemon_started_by_hand_is_handed_over_to_systemd(make_rig: MakeRig) -> None:
+    rig = make_rig(OS.LINUX)
+    rig.daemon.is_running = True  # started by the browser's host before the install
+    report = rig.installer.install(InstallOptions(browsers=["chrome"]))
+    assert rig.daemon.stops == 1
+    assert "stopped the daemon so that systemd runs it from now on" in report.text()
+    assert "systemctl --user enable --now foxbridge.service" in rig.runner.verbs()
+
+    again = rig.installer.install(InstallOptions(browsers=["chrome"]))
+    assert again.changes == 0
+    assert rig.daemon.stops == 1
+
+
 def test_linux_without_user_systemd_uses_xdg_autostart_and_starts_now(make_rig: MakeRig) -> None:
     rig = make_rig(OS.LINUX, user_systemd=False)
     report = rig.installer.install(InstallOptions(browsers=["chrome"]))
@@ -331,3 +344,24 @@ def test_snap_and_flatpak_browsers_are_explained(make_rig: MakeRig) -> None:
     assert "! Brave (Flatpak, found at" in report
     assert "vendor's own package" in report
     assert "firefox" not in report.lower().replace("firefox account", "")
+
+
+def test_a_file_that_cannot_be_removed_is_reported_and_kept_on_record(
+    make_rig: MakeRig, tmp_path: Path
+) -> None:
+    rig = make_rig(OS.LINUX)
+    profile = tmp_path / "profile"
+    rig.installer.install(InstallOptions(user_data_dirs=[profile]))
+    manifest = profile / "NativeMessagingHosts" / f"{HOST_NAME}.json"
+    manifest.unlink()
+    manifest.mkdir()  # something unlink() cannot remove, even for root
+    report, _ = rig.installer.uninstall()
+    assert f"! could not remove {manifest}" in report.text()
+    assert rig.layout.record_file.exists()
+
+    manifest.rmdir()
+    manifest.write_text("{}")
+    report, _ = rig.installer.uninstall()
+    assert f"✓ removed {manifest}" in report.text()
+    assert not profile.exists()
+    assert not rig.layout.record_file.exists()
