@@ -13,7 +13,12 @@ from daemon.fxa import secrets
 from daemon.fxa.account import Account, load_account
 from daemon.fxa.client import FxaClient
 from daemon.fxa.crypto import KeyBundleError
-from daemon.fxa.errors import IncorrectPasswordError, InvalidCodeError, ThrottledError
+from daemon.fxa.errors import (
+    IncorrectPasswordError,
+    InvalidCodeError,
+    ThrottledError,
+    UnverifiedSessionError,
+)
 from daemon.fxa.login import CodeRequired, login_with_code, login_with_password, pending_sign_in
 from fxstack.fxa import totp
 from tests.fxa.conftest import PASSWORD
@@ -255,3 +260,15 @@ async def test_unblock_on_a_v2_account(stack, http, servers, paths, memory_keyri
     code = stack.fxa.last_code("wes@example.org")
     account = await sign_in(paths, http, servers, "wes@example.org", password=None, code=code)
     assert_signed_in(account, stack_account, paths, memory_keyring, stack)
+
+
+async def test_keys_before_confirmation_keep_the_key_fetch_token(stack, http, servers):
+    stack_account = stack.fxa.create_account("uma@example.org", PASSWORD)
+    client = FxaClient(http, servers)
+    started = await client.sign_in("uma@example.org", PASSWORD)
+    token = started.result.key_fetch_token
+    assert token is not None
+    with pytest.raises(UnverifiedSessionError):
+        await client.account_keys(token, started.unwrap_b_key)
+    await client.verify_code(started.result.session_token, stack.fxa.last_code("uma@example.org"))
+    assert await client.account_keys(token, started.unwrap_b_key) == stack_account.kB
