@@ -112,7 +112,7 @@ test('every write is registered as an expected echo, and only those', async () =
   await applyOperations(
     browser,
     [
-      { op: 'update', id: ids.x, title: 'X2' },
+      { op: 'update', id: ids.x, title: 'X2', url: 'https://x2.example/' },
       { op: 'move', id: ids.x, parent: '2' },
       { op: 'remove', id: ids.f },
     ],

@@ -73,8 +73,12 @@ export class FakeBookmarks {
       const node = this.nodes.get(id);
       if (!node) throw new Error("Can't find bookmark for id.");
       if (this.isPermanent(id)) throw new Error("Can't modify the root bookmark folders.");
-      Object.assign(node, changes);
-      this.emit('changed', id, changes);
+      // Like Chromium: the title, then the url, each with its own event.
+      for (const key of ['title', 'url']) {
+        if (changes[key] === undefined || changes[key] === node[key]) continue;
+        node[key] = changes[key];
+        this.emit('changed', id, { [key]: changes[key] });
+      }
       return { id };
     });
   }
