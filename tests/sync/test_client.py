@@ -505,3 +505,36 @@ async def test_clock_skew_is_corrected(credentials, http, shift):
     assert await client.info_collections() == {}
     assert await client.info_collections() == {}
     assert client.storage._tokens.requests == 1  # the token's lifetime is on our clock
+
+
+async def test_no_secret_in_logs_reprs_or_errors(client, stack, account, credentials, caplog):
+    caplog.set_level(logging.DEBUG)
+    await client.engine_ids("bookmarks", version=2)
+    await client.upload("bookmarks", records(3), if_unmodified_since=None)
+    stack.sync.corrupt_hmac(stack.sync.storage_uid(account.uid), "bookmarks", "rec000000001")
+    stack.sync.expire_tokens()
+    await client.download("bookmarks")
+    stack.faults.add(Fault("/storage/", status=503, headers={"Retry-After": "5"}))
+    with pytest.raises(BackoffError) as raised:
+        await client.info_collections()
+    token = client.storage._token
+    keys = await client.collection_keys()
+    secrets = [
+        token.id,
+        token.key,
+        credentials.token,
+        account.ksync.hex(),
+        *keys.default.to_b64_pair(),
+    ]
+    seen = " ".join(
+        [
+            caplog.text,
+            repr(token),
+            repr(keys),
+            repr(client.storage._tokens),
+            str(raised.value),
+            repr(credentials.sync_key),
+        ]
+    )
+    for secret in secrets:
+        assert secret not in seen
