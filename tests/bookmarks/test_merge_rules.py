@@ -530,3 +530,11 @@ def test_r11_concurrent_moves_into_each_other_do_not_make_a_cycle():
     reachable = {item.guid for root in ROOT_TITLES for item in result.tree.walk(root)}
     assert reachable == set(result.tree.items)
     assert result.tree.items["x"].parent != "y" or result.tree.items["y"].parent != "x"
+
+
+def test_r2_browser_never_strips_extras_even_without_base():
+    remote = tree(toolbar=[bm("a", "Remote", tags=["t"], keyword="k")])
+    local = tree(toolbar=[bm("a", "Local", at=10)])  # same GUID, no base, newer
+    item = sync(Tree(), visible(local), remote).tree.items["a"]
+    assert item.title == "Local"
+    assert item.extra == {"tags": ["t"], "keyword": "k"}
