@@ -99,29 +99,12 @@ class Installer:
         self._check_origins(options.extra_origins)
         record = InstallRecord.load(self.layout.record_file)
         targets = self.choose_targets(options)
-        for path in options.program:
-            if str(path) not in record.program:
-                record.program.append(str(path))
-
-        self._write_file(self.layout.launcher, self._launcher(), 0o755, record, report, "launcher")
-        self._write_origins(options.extra_origins, record, report)
-        manifest = manifest_text(self._manifest_launcher(), allowed_origins(options.extra_origins))
-        if self.machine.os is OS.WINDOWS:
-            self._register_windows(targets, manifest, record, report)
-        else:
-            self._register_folders(targets, manifest, record, report)
-
-        startup = Startup(self.layout, self.runner, self.registry)
-        if options.autostart:
-            mechanism = mechanism_for(self.machine.os, self._has_user_systemd())
-            self._hand_over_daemon(startup, mechanism, report)
-            startup.enable(mechanism, record, report)
-        else:
-            if record.autostart not in (None, "off"):
-                startup.disable(record, report)
-            record.autostart = "off"
-            report.unchanged("autostart left off (the browser starts the daemon when needed)")
-        record.save(self.layout.record_file)
+        try:
+            self._install(options, targets, record, report)
+        finally:
+            # Even after a failure half-way: whatever was written must stay on record,
+            # so that uninstall can remove it.
+            record.save(self.layout.record_file)
         if record.autostart not in ("systemd", "launchd"):  # those started it already
             self._ensure_daemon_running(report)
         for sandboxed in find_sandboxed(self.machine, self.system_root):
@@ -129,6 +112,32 @@ class Installer:
         if report.changes == 0:
             report.unchanged("everything was already up to date")
         return report
+
+    def _install(
+        self, options: InstallOptions, targets: list[Target], record: InstallRecord, report: Report
+    ) -> None:
+        for path in options.program:
+            if str(path) not in record.program:
+                record.program.append(str(path))
+        launcher = launcher_script(self.machine.os, self.layout.python, self.layout.environment)
+        self._write_file(self.layout.launcher, launcher, 0o755, record, report, "launcher")
+        self._write_origins(options.extra_origins, record, report)
+        manifest = manifest_text(self.layout.launcher, allowed_origins(options.extra_origins))
+        if self.machine.os is OS.WINDOWS:
+            self._register_windows(targets, manifest, record, report)
+        else:
+            self._register_folders(targets, manifest, record, report)
+
+        startup = Startup(self.layout, self.runner, self.registry)
+        if options.autostart:
+            mechanism = mechanism_for(self.machine.os, has_user_systemd(self.runner))
+            self._hand_over_daemon(startup, mechanism, report)
+            startup.enable(mechanism, record, report)
+        else:
+            if record.autostart not in (None, "off"):
+                startup.disable(record, report)
+            record.autostart = "off"
+            report.unchanged("autostart left off (the browser starts the daemon when needed)")
 
     def choose_targets(self, options: InstallOptions) -> list[Target]:
         """Where to register: the browsers asked for, or every one found; custom folders."""
@@ -225,12 +234,6 @@ class Installer:
         else:
             report.unchanged(f"{what} already up to date: {path}")
 
-    def _launcher(self) -> str:
-        return launcher_script(self.machine.os, self.layout.python, self.layout.environment)
-
-    def _manifest_launcher(self) -> Path:
-        return self.layout.launcher
-
     def _check_origins(self, origins: Sequence[str]) -> None:
         for origin in origins:
             if not is_origin(origin):
@@ -238,9 +241,6 @@ class Installer:
                     f"{origin!r} is not an extension origin; it must look like "
                     "chrome-extension://<32 letters a-p>/"
                 )
-
-    def _has_user_systemd(self) -> bool:
-        return has_user_systemd(self.runner)
 
     def _hand_over_daemon(self, startup: Startup, mechanism: str, report: Report) -> None:
         """Stop a daemon started some other way, so the service manager runs its own.

@@ -41,8 +41,14 @@ class Startup:
 
     def enable(self, mechanism: str, record: InstallRecord, report: Report) -> None:
         """Set up ``mechanism``; the daemon is running afterwards for systemd and launchd."""
-        getattr(self, f"_enable_{mechanism.replace('-', '_')}")(record, report)
-        record.autostart = mechanism
+        enablers = {
+            "systemd": self._enable_systemd,
+            "xdg": self._enable_xdg,
+            "launchd": self._enable_launchd,
+            "windows-run": self._enable_windows_run,
+        }
+        record.autostart = mechanism  # first: a failure half-way leaves something to undo
+        enablers[mechanism](record, report)
 
     def _write(self, path: Path, text: str, record: InstallRecord) -> bool:
         record.add_folders(missing_folders(path))

@@ -24,9 +24,13 @@ class FakeRunner:
     calls: list[list[str]] = field(default_factory=list)
     enabled: set[str] = field(default_factory=set)
     loaded: set[str] = field(default_factory=set)
+    failures: dict[str, Outcome] = field(default_factory=dict)  # "launchctl bootstrap": …
 
     def run(self, argv: list[str]) -> Outcome:
         self.calls.append(argv)
+        for command, outcome in self.failures.items():
+            if " ".join(argv).startswith(command):
+                return outcome
         if argv[:2] == ["systemctl", "--user"]:
             return self._systemctl(argv[2:])
         if argv[0] == "launchctl":

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from host import EXTENSION_ORIGIN, HOST_NAME
+from install.commands import Outcome
 from install.errors import InstallError
 from install.installer import InstallOptions
 from install.machine import OS
@@ -365,3 +366,18 @@ def test_a_file_that_cannot_be_removed_is_reported_and_kept_on_record(
     assert f"✓ removed {manifest}" in report.text()
     assert not profile.exists()
     assert not rig.layout.record_file.exists()
+
+
+def test_a_failed_install_keeps_what_it_wrote_on_record(make_rig: MakeRig) -> None:
+    rig = make_rig(OS.MACOS)
+
+    failed = Outcome(5, "Bootstrap failed: 5: Input/output error")
+    rig.runner.failures["launchctl bootstrap"] = failed
+    with pytest.raises(InstallError, match="'launchctl bootstrap' failed: Bootstrap failed"):
+        rig.installer.install(InstallOptions(browsers=["chrome"]))
+    plist = rig.machine.home / "Library/LaunchAgents/org.foxbridge.daemon.plist"
+    assert plist.exists()
+
+    rig.installer.uninstall()
+    assert not plist.exists()
+    assert not rig.layout.launcher.exists()
