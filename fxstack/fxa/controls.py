@@ -70,6 +70,17 @@ def add_routes(router: web.UrlDispatcher, server: FxaServer) -> None:
             return _bad("unknown account")
         return web.json_response({})
 
+    async def reset_password(request: web.Request) -> web.Response:
+        body = await body_of(request)
+        email, password = body.get("email"), body.get("password")
+        if not isinstance(email, str) or not isinstance(password, str):
+            return _bad("email and password are required")
+        try:
+            account = server.reset_password(email, password)
+        except KeyError:
+            return _bad("unknown account")
+        return web.json_response({"uid": account.uid, "kid": account.kid})
+
     async def expire_access_tokens(request: web.Request) -> web.Response:
         uid = (await body_of(request)).get("uid")
         return web.json_response({"expired": server.expire_access_tokens(uid)})
@@ -90,6 +101,7 @@ def add_routes(router: web.UrlDispatcher, server: FxaServer) -> None:
     router.add_post("/__stack__/sessions", new_session)
     router.add_get("/__stack__/mailbox", mailbox)
     router.add_post("/__stack__/block-logins", block_logins)
+    router.add_post("/__stack__/reset-password", reset_password)
     router.add_post("/__stack__/expire-access-tokens", expire_access_tokens)
     router.add_post("/__stack__/disconnect-device", disconnect_device)
     router.add_get("/__stack__/devices", devices)

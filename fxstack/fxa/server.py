@@ -89,6 +89,30 @@ class FxaServer:
         self.state.accounts[account.uid] = account
         return account
 
+    def reset_password(self, email: str, new_password: str) -> StackAccount:
+        """What "forgot password" does: a new kB (so a new sync key and key id), and every
+        session and OAuth token of the account revoked."""
+        old = self._account(email)
+        for session_id in [k for k, s in self.state.sessions.items() if s.uid == old.uid]:
+            self.state.destroy_session(session_id)
+        for token_hash in [h for h, t in self.state.refresh_tokens.items() if t.uid == old.uid]:
+            self.state.destroy_refresh_token(token_hash)
+        self.state.expire_access_tokens(old.uid)
+        del self.state.accounts[old.uid]
+        now_ms = int(self.state.now() * 1000)
+        fresh = self.create_account(
+            old.email,
+            new_password,
+            verification=old.verification,
+            totp_secret=old.totp_secret,
+            key_rotation_timestamp=max(now_ms, old.key_rotation_timestamp + 1),
+        )
+        # Same account, same uid: only the credentials and keys changed.
+        del self.state.accounts[fresh.uid]
+        fresh.uid = old.uid
+        self.state.accounts[old.uid] = fresh
+        return fresh
+
     def new_verified_session(self, email: str) -> str:
         """A confirmed session token (hex) for ``email``, as after a completed sign-in:
         how a test hands an account to a client that signs in without a password (Firefox)."""

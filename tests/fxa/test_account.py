@@ -163,3 +163,22 @@ async def test_an_account_without_a_session(stack, http, servers, paths, memory_
     assert await load_account(paths).logout(http) is True
     assert stack.fxa.state.refresh_tokens == {}
     assert_signed_out_locally(paths, memory_keyring)
+
+
+async def test_a_password_reset_elsewhere_signs_out_and_changes_the_keys(
+    stack, http, servers, account, paths, memory_keyring
+):
+    credentials = account.credentials(http)
+    await credentials.access_token()
+    old_kid = credentials.sync_key.kid
+    reset = stack.fxa.reset_password("kim@example.org", "a brand new password")
+    with pytest.raises(SignedOutError):
+        await credentials.access_token(force_refresh=True)
+    assert_signed_out_locally(paths, memory_keyring)
+    again = await login_with_password(
+        paths, http, email="kim@example.org", password="a brand new password", servers=servers
+    )
+    assert isinstance(again, Account) and again.uid == account.uid
+    fresh = again.credentials(http)
+    assert fresh.sync_key.kid == reset.kid != old_kid
+    assert fresh.sync_key.ksync == reset.ksync != credentials.sync_key.ksync
