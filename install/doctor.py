@@ -185,8 +185,8 @@ class InstallationDoctor:
                 Check(
                     Level.FAIL,
                     "the daemon is not running",
-                    "run 'foxbridge daemon' to see why it stops, or 'foxbridge install' to "
-                    "start it",
+                    "the browser's host starts it when the extension connects; if it keeps "
+                    "stopping, run 'foxbridge daemon' to see why",
                 )
             ]
         results = [Check(Level.OK, f"daemon running (pid {pid})")]
