@@ -49,6 +49,7 @@ async def run(args: argparse.Namespace) -> int:
 
     paths = default_paths()
     email: str = args.email.strip()
+    secrets.check_available()  # before asking for a password that could not be kept
     pending = secrets.load_pending() if args.code else None
     async with aiohttp.ClientSession() as http:
         if pending is not None and pending.email.lower() == email.lower():

@@ -174,3 +174,14 @@ def test_plain_errors(stack_thread, cli_env):
     logout = foxbridge(cli_env, "logout")
     assert logout.returncode == ExitStatus.NOT_SIGNED_IN
     assert logout.stderr.count("\n") == 1
+
+
+def test_no_keyring_is_explained_before_the_password_is_asked(stack_thread, tmp_path: Path):
+    env = dict(os.environ)
+    env["FOXBRIDGE_HOME"] = str(tmp_path / "home")
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    result = foxbridge(env, "login", "--email", "a@example.org", "--server", stack_thread.url)
+    assert result.returncode == ExitStatus.KEYRING
+    # The whole of stderr is the one explanation: no password prompt came before it.
+    assert result.stderr.startswith("foxbridge: No OS keyring is available")
+    assert result.stderr.count("\n") == 1
