@@ -198,3 +198,31 @@ def test_the_safety_brake_is_shown_in_the_popup_and_confirmed(
     assert bar_titles(profile) == ["Personal"]
     expect(popup.locator("#problem")).to_be_hidden(timeout=20_000)
     screenshot(popup, "popup-after-brake")
+
+
+def test_a_first_sync_larger_than_a_browser_message_arrives_whole(
+    e2e: EndToEnd, account: Account
+) -> None:
+    # 2,500 bookmarks with long titles: the daemon's tree.apply is well over the 1 MiB a
+    # host may send the browser at once, so it crosses in chunks.
+    remote = e2e.remote(account)
+    remote.set_up()
+    long_title = "A rather long bookmark title, as people keep them " * 8
+    folders = [
+        {
+            "title": f"Folder {f}",
+            "children": [
+                {"title": f"{long_title}{f}-{b}", "url": f"https://s{f}.example/{b}"}
+                for b in range(100)
+            ],
+        }
+        for f in range(25)
+    ]
+    remote.insert_tree("unfiled", folders)
+    profile = first_synced(e2e, account)
+    count = "() => chrome.bookmarks.search({query: 'rather long'}).then(found => found.length)"
+    wait_until(lambda: profile.evaluate(count) == 2500, "all 2,500 bookmarks", timeout=120)
+    folder = profile.find(title="Folder 24")[0]
+    last = profile.children(folder["id"])[-1]
+    assert last["title"] == f"{long_title}24-99"
+    assert last["url"] == "https://s24.example/99"
