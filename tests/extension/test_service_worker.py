@@ -466,3 +466,29 @@ def test_a_dropped_link_reconnects_as_the_same_profile(linked: tuple) -> None:
     assert again["params"]["profile"]["id"] == hello["params"]["profile"]["id"]
     daemon.send({"id": again["id"], "result": {"daemon_version": "0.1.0", "status": status()}})
     assert "result" in daemon.request("tree.get", {})
+
+
+def test_a_restarted_service_worker_reconnects_as_the_same_profile(
+    playwright: Any, tmp_path: Path
+) -> None:
+    daemon = FakeDaemon(tmp_path / "daemon.sock")
+    register_relay(tmp_path / "profile", tmp_path)
+    browser = launch(playwright, tmp_path, {"FOXBRIDGE_TEST_SOCKET": str(tmp_path / "daemon.sock")})
+    try:
+        first = daemon.receive(is_hello)
+        daemon.send({"id": first["id"], "result": {"daemon_version": "0.1", "status": status()}})
+        assert "result" in daemon.request("tree.get", {})
+
+        # Stop the worker the way the browser does when it idles one out.
+        page = browser.page("options.html")
+        cdp = browser.context.new_cdp_session(page)
+        cdp.send("ServiceWorker.enable")
+        cdp.send("ServiceWorker.stopAllWorkers")
+
+        # The open page's subscription wakes it again; it says hello as the same profile.
+        second = daemon.receive(is_hello)
+        assert second["params"]["profile"]["id"] == first["params"]["profile"]["id"]
+        assert daemon.connections == 2
+    finally:
+        browser.context.close()
+        daemon.close()
