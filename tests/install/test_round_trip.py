@@ -19,6 +19,7 @@ from tests.install.real_machine import (
     native_exchange,
     run,
     sandbox_env,
+    with_checkout,
 )
 
 
@@ -80,6 +81,29 @@ def test_install_doctor_message_uninstall(machine, stack_thread) -> None:
     assert removed.returncode == 0, removed.stderr
     assert "stopped the daemon" in removed.stdout
     assert everything_under(root, skip=("cache", "pylib")) == before
+
+
+def test_an_extra_origin_reaches_the_real_host(machine) -> None:
+    root, env = machine
+    other = "chrome-extension://abcdefghijklmnopabcdefghijklmnop/"
+    profile = root / "profile"
+    installed = foxbridge(
+        env, "install", "--user-data-dir", str(profile), "--extra-origin", other, "--no-autostart"
+    )
+    assert installed.returncode == 0, installed.stderr
+    manifest = json.loads((profile / "NativeMessagingHosts" / f"{HOST_NAME}.json").read_text())
+    assert manifest["allowed_origins"] == [EXTENSION_ORIGIN, other]
+
+    request = {"id": "e7", "method": "status", "params": {}}
+    answer, status = native_exchange(manifest["path"], other, request, env)
+    assert answer["result"]["signed_in"] is False
+    assert status == 0
+    stranger = "chrome-extension://pppppppppppppppppppppppppppppppp/"
+    refused = run([manifest["path"], stranger], with_checkout(env))
+    assert refused.returncode == 2
+    assert "refusing the caller" in refused.stderr
+
+    assert foxbridge(env, "uninstall", "--purge").returncode == 0
 
 
 def test_install_refuses_a_bad_origin_plainly(machine) -> None:
