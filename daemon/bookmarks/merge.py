@@ -370,7 +370,8 @@ class _Merger:
         self._assemble(merged, parents, lviews, rviews)
 
         deleted = (gone | self.remote_tree.tombstones | self.local_tombstones) - merged.keys()
-        upload |= {g for g in self.remote_tree.diverged if g in merged}
+        upload |= self.remote_tree.diverged
+        upload &= merged.keys()
         self.stats.local_wins = len(self._local_won)
         self.stats.remote_wins = len(self._remote_won)
         self.stats.items = len(merged)
@@ -678,14 +679,20 @@ class _Merger:
         base_order = base.children if base else None
         remote_order = rview.children if rview else None
         local_item = self.local.get(guid)
+        local_order: list[str] | None
         if local_item is not None and lview is local_item:
-            local_visible = local_item.children
-            local_order: list[str] | None = self._with_hidden(
-                local_visible, remote_order if remote_order is not None else base_order
-            )
-            local_changed = base_order is None or local_visible != [
+            # The browser's order lacks hidden children: compare what it could see.
+            local_changed = base_order is None or local_item.children != [
                 c for c in base_order if c in self._base_visible
             ]
+            local_order = (
+                self._with_hidden(
+                    local_item.children,
+                    remote_order if remote_order is not None else base_order,
+                )
+                if local_changed
+                else base_order
+            )
         else:
             local_order = lview.children if lview else None
             local_changed = local_order is not None and local_order != base_order
@@ -705,6 +712,8 @@ class _Merger:
             primary, secondary = base_order, remote_order
         wanted = set(members)
         out = [c for c in primary or () if c in wanted]
+        if len(out) == len(members):
+            return out
         if local_changed and remote_changed:
             # Both changed: the other side's additions follow, in its order.
             placed = set(out)
