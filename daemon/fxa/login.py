@@ -133,9 +133,11 @@ async def _start(
     if result.verified:
         return await _finish(paths, client, sign_in, name)
     pending = _pending_confirmation(sign_in, servers)
-    if code is not None:  # e.g. a TOTP code given up front
-        return await _complete(paths, client.http, pending, code, name)
     secrets.save_pending(pending)
+    if code is not None and pending.kind == "totp":
+        # An authenticator code given up front is good for this new session too (an email
+        # code is not: the server has just sent a new one).
+        return await _complete(paths, client.http, pending, code, name)
     return CodeRequired(pending.kind)
 
 

@@ -272,3 +272,22 @@ async def test_keys_before_confirmation_keep_the_key_fetch_token(stack, http, se
         await client.account_keys(token, started.unwrap_b_key)
     await client.verify_code(started.result.session_token, stack.fxa.last_code("uma@example.org"))
     assert await client.account_keys(token, started.unwrap_b_key) == stack_account.kB
+
+
+async def test_a_totp_code_given_up_front(stack, http, servers, paths, memory_keyring):
+    secret = "KRSXG5CTMVRXEZLU"
+    stack_account = stack.fxa.create_account(
+        "tia@example.org", PASSWORD, verification="totp", totp_secret=secret
+    )
+    code = totp.code_at(secret, time.time())
+    account = await sign_in(paths, http, servers, "tia@example.org", code=code)
+    assert_signed_in(account, stack_account, paths, memory_keyring, stack)
+
+
+async def test_a_stale_email_code_given_up_front_asks_for_the_new_one(
+    stack, http, servers, paths, memory_keyring
+):
+    stack.fxa.create_account("ray@example.org", PASSWORD)
+    result = await sign_in(paths, http, servers, "ray@example.org", code="123456")
+    assert result == CodeRequired("email")
+    assert secrets.load_pending() is not None
