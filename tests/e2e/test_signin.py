@@ -54,6 +54,7 @@ def test_sign_in_with_password_and_emailed_code(e2e: EndToEnd, account: Account)
     expect(popup.locator("#state-headline")).not_to_have_text(re.compile("signed out", re.I))
     screenshot(popup, "popup-signed-in")
     options = profile.open_page("options.html")
+    options.set_viewport_size({"width": 900, "height": 900})  # a tab, not a popup
     expect(options.locator("#account-email")).to_contain_text(account.email)
     screenshot(options, "options-signed-in")
 
