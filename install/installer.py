@@ -131,6 +131,8 @@ class Installer:
         startup = Startup(self.layout, self.runner, self.registry)
         if options.autostart:
             mechanism = mechanism_for(self.machine.os, has_user_systemd(self.runner))
+            if record.autostart not in (None, "off", mechanism):
+                startup.disable(record, report)  # e.g. systemd arrived since the last install
             self._hand_over_daemon(startup, mechanism, report)
             startup.enable(mechanism, record, report)
         else:

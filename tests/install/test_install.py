@@ -381,3 +381,16 @@ def test_a_failed_install_keeps_what_it_wrote_on_record(make_rig: MakeRig) -> No
     rig.installer.uninstall()
     assert not plist.exists()
     assert not rig.layout.launcher.exists()
+
+
+def test_a_new_autostart_mechanism_replaces_the_old_one(make_rig: MakeRig) -> None:
+    rig = make_rig(OS.LINUX, user_systemd=False)
+    rig.installer.install(InstallOptions(browsers=["chrome"]))
+    entry = rig.machine.home / ".config/autostart/foxbridge.desktop"
+    assert entry.exists()
+    rig.runner.user_systemd = True  # the user moved to a desktop with a systemd user manager
+    rig.installer.install(InstallOptions(browsers=["chrome"]))
+    assert not entry.exists()
+    assert (rig.machine.home / ".config/systemd/user/foxbridge.service").exists()
+    rig.installer.uninstall()
+    assert not (rig.machine.home / ".config").exists()
