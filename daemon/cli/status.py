@@ -24,6 +24,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+def _pending() -> dict[str, str] | None:
+    """The sign-in waiting for a code, if any (its email and the kind of code)."""
+    from daemon.fxa import secrets
+
+    try:
+        pending = secrets.load_pending()
+    except FoxbridgeError:
+        return None
+    return None if pending is None else {"email": pending.email, "kind": pending.kind}
+
+
 def _last_sync(paths: Any) -> dict[str, Any] | None:
     from daemon.bookmarks.store import read_last_sync
 
@@ -111,9 +122,15 @@ async def run(args: argparse.Namespace) -> int:
     try:
         account = load_account(paths)
     except NotSignedInError as error:
+        waiting = _pending()
         if args.json:
-            print(json.dumps({"signed_in": False}))
+            print(json.dumps({"signed_in": False, **({"pending": waiting} if waiting else {})}))
             return int(ExitStatus.NOT_SIGNED_IN)
+        if waiting:
+            raise NotSignedInError(
+                f"Not signed in: the sign-in of {waiting['email']} waits for a {waiting['kind']} "
+                f"code (foxbridge login --email {waiting['email']} --code CODE)."
+            ) from error
         raise error
     session = None if args.offline else await _session_state(account)
     report = describe(account, session, _last_sync(paths))

@@ -101,6 +101,13 @@ def test_login_with_an_email_code_then_status_and_logout(stack_thread, cli_env):
     assert "code was sent to your email" in first.stderr
     assert f"foxbridge login --email {email} --code CODE" in first.stderr
 
+    waiting = foxbridge(cli_env, "status", "--json")
+    assert waiting.returncode == ExitStatus.NOT_SIGNED_IN
+    assert json.loads(waiting.stdout) == {
+        "signed_in": False,
+        "pending": {"email": email, "kind": "email"},
+    }
+
     mailbox = control(stack_thread, f"mailbox?email={urllib.parse.quote(email)}")
     code = mailbox["messages"][-1]["code"]
     second = foxbridge(cli_env, "--verbose", "login", "--email", email, "--code", code)
