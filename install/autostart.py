@@ -95,7 +95,7 @@ def _desktop_quote(arg: str) -> str:
     return '"' + escaped.replace("\\", "\\\\") + '"'
 
 
-def launchd_plist(python: Path, environment: Mapping[str, str], log_file: Path) -> str:
+def launchd_plist(python: Path, environment: Mapping[str, str], stderr_file: Path) -> str:
     agent: dict[str, object] = {
         "Label": LAUNCHD_LABEL,
         "ProgramArguments": daemon_command(python),
@@ -104,7 +104,7 @@ def launchd_plist(python: Path, environment: Mapping[str, str], log_file: Path) 
         # one is already running, and must not be restarted in a loop.
         "KeepAlive": {"SuccessfulExit": False},
         "ProcessType": "Background",
-        "StandardErrorPath": str(log_file),
+        "StandardErrorPath": str(stderr_file),
     }
     if environment:
         agent["EnvironmentVariables"] = dict(environment)

@@ -89,7 +89,10 @@ class Startup:
     def _enable_launchd(self, record: InstallRecord, report: Report) -> None:
         layout = self.layout
         path = autostart.launchd_plist_path(layout.machine)
-        text = autostart.launchd_plist(layout.python, layout.environment, layout.paths.log_file)
+        # Its own file for what the daemon prints before logging starts: the rotating log
+        # must have a single writer.
+        stderr_file = layout.paths.log_dir / "daemon-stderr.log"
+        text = autostart.launchd_plist(layout.python, layout.environment, stderr_file)
         service = f"{self._launchd_target}/{autostart.LAUNCHD_LABEL}"
         if self._write(path, text, record):
             self.runner.run(["launchctl", "bootout", service])  # an older version, if loaded
