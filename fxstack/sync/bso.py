@@ -18,7 +18,8 @@ BSO_ID = re.compile(r"[ -~]{1,64}")
 COLLECTION = re.compile(r"[A-Za-z0-9._-]{1,32}")
 MAX_SORTINDEX = 999_999_999
 MAX_TTL = 999_999_999
-KNOWN_FIELDS = frozenset({"id", "sortindex", "payload", "ttl"})
+# ``modified`` is accepted and ignored: the server sets it (Firefox sends ``modified: 0``).
+KNOWN_FIELDS = frozenset({"id", "sortindex", "payload", "ttl", "modified"})
 # Broken clients once uploaded crypto/keys with an all-zero IV; servers refuse it.
 ZERO_IV = re.compile(r'"IV":\s*"AAAAAAAAAAAAAAAAAAAAAA=="')
 
@@ -58,7 +59,7 @@ def parse_write(body: object, limits: Limits, *, url_id: str | None = None) -> W
         raise InvalidBso("invalid id")
     if url_id is not None and bso_id != url_id:
         raise InvalidBso("invalid id: does not match the URL")
-    fields = frozenset(body) - {"id"}
+    fields = frozenset(body) - {"id", "modified"}
     sortindex = body.get("sortindex")
     if sortindex is not None and not (is_int(sortindex) and abs(sortindex) <= MAX_SORTINDEX):
         raise InvalidBso("invalid sortindex")

@@ -443,3 +443,12 @@ async def test_hawk_from_an_independent_implementation_is_accepted(raw):
     tampered = body.replace(b"fromMohawk01", b"fromMohawk02")
     async with raw.http.post(URL(url, encoded=True), data=tampered, headers=headers) as response:
         assert response.status == 401  # the payload hash no longer matches
+
+
+async def test_a_client_sent_modified_is_ignored(raw):
+    """Firefox PUTs meta/global with ``"modified": 0``; the server sets the time itself."""
+    response = await raw.put(
+        "/storage/meta/global", {"id": "global", "payload": "{}", "modified": 0}
+    )
+    assert response.status == 200
+    assert (await raw.get("/storage/meta/global")).json()["modified"] == ts(response)
