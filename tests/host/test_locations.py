@@ -39,6 +39,12 @@ def symlink_to_private(tmp: Path) -> Path:
     return link
 
 
+def a_file(tmp: Path) -> Path:
+    path = tmp / "file"
+    path.touch()
+    return path
+
+
 def under_world_writable(tmp: Path) -> Path:
     shared = tmp / "shared"
     shared.mkdir()
@@ -64,7 +70,7 @@ ENVIRONMENTS: dict[str, Setup] = {
     "xdg mode 0755": xdg_runtime(lambda tmp: private_dir(tmp / "xdg", 0o755)),
     "xdg symlink": xdg_runtime(symlink_to_private),
     "xdg relative": xdg_runtime(lambda tmp: "relative/run"),
-    "xdg a file": xdg_runtime(lambda tmp: (tmp / "file").touch() or tmp / "file"),
+    "xdg a file": xdg_runtime(a_file),
     "xdg below world-writable": xdg_runtime(under_world_writable),
     "xdg below sticky": xdg_runtime(under_sticky),
     "xdg unset": no_xdg_runtime,
