@@ -54,6 +54,8 @@ CHROME_ROOT_TITLES: dict[str, str] = {
 }
 MENU_FOLDER_TITLE = ROOT_TITLES[MENU]  # "Bookmarks Menu"
 
+# Node fields read into BrowserNode; any others are carried in ``extra``.
+_NODE_FIELDS = frozenset({"id", "parentId", "index", "title", "url", "dateAdded", "children"})
 MAX_TITLE_LENGTH = 4096
 MAX_URL_LENGTH = 65536
 
@@ -177,11 +179,8 @@ def _read_node(raw: object, *, parent_id: str | None) -> BrowserNode:
         raise BrowserTreeError(f"Bookmark {node_id} has a malformed dateAdded.")
     # Nesting is what counts: parentId and index are recomputed on output, so a tree
     # edited by hand need not keep them right.
-    extra = {
-        key: value
-        for key, value in raw.items()
-        if key not in ("id", "parentId", "index", "title", "url", "dateAdded", "children")
-    }
+    unknown = raw.keys() - _NODE_FIELDS
+    extra = {key: raw[key] for key in unknown} if unknown else {}
     return BrowserNode(
         id=node_id,
         parent_id=parent_id,
