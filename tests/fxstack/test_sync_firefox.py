@@ -129,3 +129,41 @@ def test_firefox_accepts_what_we_set_up(firefox_available, stack_thread, account
     assert stored(stack_thread, account, "crypto", "keys") == keys
     toolbar = [(c["guid"], c["title"], c.get("url")) for c in tree["toolbar"]["children"]]
     assert (ours, "From foxbridge", BOOKMARK_URL) in toolbar
+
+
+def test_firefox_sees_our_device_and_its_commands_reach_us(
+    firefox_available, stack_thread, account, tmp_path
+):
+    from daemon.sync.clients import ThisDevice, sync_this_device
+
+    device = ThisDevice("foxbridgeDev", "Chromium on testhost", os="Linux")
+
+    async def our_device_sync() -> frozenset[str]:
+        credentials = StaticCredentials(
+            f"{stack_thread.url}/token",
+            SyncKey(account.ksync, account.kid),
+            stack_thread.stack.fxa.issue_access_token(account.uid),
+        )
+        async with aiohttp.ClientSession() as http:
+            client = await SyncClient.connect(credentials, http=http)
+            await client.engine_ids("bookmarks", version=2)
+            return (await sync_this_device(client, device)).reset_engines
+
+    assert asyncio.run(our_device_sync()) == frozenset()
+    peer = firefox(stack_thread, account, tmp_path)
+    try:
+        seen = peer.run(
+            """
+            await Weave.Service.sync({ engines: ["clients"], why: "user" });
+            const engine = Weave.Service.clientsEngine;
+            const known = engine._store._remoteClients[args[0]];
+            await engine.sendCommand("resetEngine", ["bookmarks"], args[0]);
+            await Weave.Service.sync({ engines: ["clients"], why: "user" });
+            return known ? { name: known.name, type: known.type } : null;
+            """,
+            device.client_id,
+        )
+    finally:
+        peer.stop()
+    assert seen == {"name": "Chromium on testhost", "type": "desktop"}
+    assert asyncio.run(our_device_sync()) == frozenset({"bookmarks"})
