@@ -281,8 +281,9 @@ def project(
 
     ``id_map`` maps browser ids to GUIDs (entries for vanished nodes are ignored);
     unknown nodes get fresh GUIDs (new local items, which the merge may match by content
-    to remote ones). ``changed_at`` gives, per browser id, when the
-    browser reported a change to it (seconds); other items are stamped ``now``.
+    to remote ones). ``changed_at`` gives, per browser id, when the browser reported a
+    change to it (milliseconds, as ``bookmarks.changed`` events carry it); other items
+    are stamped ``now`` (seconds, like ``Item.modified``).
     """
     changed_at = changed_at or {}
     guid_of: dict[str, str] = {}
@@ -330,7 +331,7 @@ def project(
                     if child in guid_of and guid_of[child] != MENU
                 ],
                 date_added=node.date_added,
-                modified=changed_at.get(node_id, now),
+                modified=changed_at[node_id] / 1000 if node_id in changed_at else now,
             )
         )
     return Projection(tree, guid_of, new_guids, menu_folder_id, dropped)

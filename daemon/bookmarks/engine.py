@@ -160,7 +160,7 @@ async def sync_profile(
 ) -> SyncReport:
     """Sync one profile with the server. See the module's docstring for the steps.
 
-    ``changed_at`` gives, per browser id, when the browser reported a change (seconds;
+    ``changed_at`` gives, per browser id, when the browser reported a change (ms;
     by default the endpoint's own ``changed_at``, if it keeps one). ``snapshots``
     defaults to the ``snapshots`` folder beside the state database. ``after_step`` is
     told each step's name as it completes (tests use it to interrupt a sync anywhere).

@@ -81,7 +81,7 @@ def test_projection_maps_known_ids_and_mints_new_guids():
         {"4": "aaaaaaaaaaaa"},
         placement=MenuPlacement.OTHER,
         now=100.0,
-        changed_at={"4": 50.0},
+        changed_at={"4": 50_000},
     )
     local = projection.tree
     assert local.items[TOOLBAR].children[0] == "aaaaaaaaaaaa"
