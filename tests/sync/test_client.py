@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import pytest
 
 from daemon.errors import AuthError, NetworkError
-from daemon.fxa.credentials import StaticCredentials
+from daemon.fxa.credentials import StaticCredentials, SyncKey
 from daemon.sync.client import OutgoingRecord, SyncClient
-from daemon.sync.crypto import CollectionKeys, KeyBundle
+from daemon.sync.crypto import CollectionKeys, KeyBundle, encrypt_payload
 from daemon.sync.errors import (
     BackoffError,
     CredentialsChangedError,
@@ -19,11 +20,13 @@ from daemon.sync.errors import (
     NodeReassignedError,
     PreconditionFailedError,
     RecordRejectedError,
+    RecordTooLargeError,
     ServerEndOfLifeError,
     UpgradeRequiredError,
 )
 from daemon.sync.meta import MetaGlobal
 from fxstack.faults import Fault
+from fxstack.sync.db import Query
 
 
 def records(count: int, prefix: str = "rec") -> list[OutgoingRecord]:
@@ -37,13 +40,10 @@ class Clock:
     """A local clock the test can move forward (no sleeping)."""
 
     def __init__(self) -> None:
-        import time
-
         self.shift = 0.0
-        self._time = time.time
 
     def __call__(self) -> float:
-        return self._time() + self.shift
+        return time.time() + self.shift
 
 
 # -- set-up records -------------------------------------------------------------------
@@ -205,8 +205,6 @@ async def test_paging_restarts_when_the_collection_changes(client, stack, accoun
     uid = stack.sync.storage_uid(account.uid)
     late = OutgoingRecord("latecomer001", {"type": "bookmark", "title": "late"})
     keys = await client.collection_keys()
-    from daemon.sync.crypto import encrypt_payload
-
     payload = encrypt_payload({"id": late.id, **late.cleartext}, keys.default)
 
     async def foreign_write() -> None:
@@ -226,7 +224,7 @@ async def test_batches_within_small_limits(client, stack, account):
     # 16 records → batches of 7, 7, 2 → POSTs of 3+3+1, 3+3+1, 2
     assert posts == 7
     uid = stack.sync.storage_uid(account.uid)
-    stored = stack.sync.db.query(uid, "bookmarks", storage_query())[0]
+    stored = stack.sync.db.query(uid, "bookmarks", Query())[0]
     assert len(stored) == 16
     assert len({bso.modified for bso in stored}) == 3
     assert modified == (await client.info_collections())["bookmarks"]
@@ -239,19 +237,11 @@ async def test_batches_within_byte_limits(client, stack):
     assert len((await client.download("bookmarks")).records) == 20
 
 
-def storage_query():
-    from fxstack.sync.db import Query
-
-    return Query()
-
-
 async def test_a_record_too_large_is_refused_before_sending(client, stack):
     await client.engine_ids("bookmarks", version=2)
     stack.sync.configure(max_record_payload_bytes=200)
     posts = stack.sync.request_count(method="POST")
     big = OutgoingRecord("bigrecord001", {"title": "x" * 500})
-    from daemon.sync.errors import RecordTooLargeError
-
     with pytest.raises(RecordTooLargeError):
         await client.upload("bookmarks", [big], if_unmodified_since=None)
     assert stack.sync.request_count(method="POST") == posts
@@ -322,8 +312,6 @@ async def test_bad_hmac_record_is_skipped_and_reported(client, stack, account, c
 
 async def test_mismatched_inner_id_is_skipped(client, stack, account):
     keys = await client.collection_keys()
-    from daemon.sync.crypto import encrypt_payload
-
     uid = stack.sync.storage_uid(account.uid)
     payload = encrypt_payload({"id": "somethingels", "title": "x"}, keys.default)
     stack.sync.write_records(uid, "bookmarks", [{"id": "outerid00001", "payload": payload}])
@@ -373,14 +361,10 @@ async def test_unauthorized_access_token_is_refreshed_once(stack, account, http)
 
 
 def account_key(account):
-    from daemon.fxa.credentials import SyncKey
-
     return SyncKey(account.ksync, account.kid)
 
 
 async def test_stale_keys_are_credentials_changed(stack, account, http):
-    from daemon.fxa.credentials import SyncKey
-
     good = StaticCredentials(
         stack.url + "/token", account_key(account), stack.fxa.issue_access_token(account.uid)
     )
