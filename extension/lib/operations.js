@@ -100,28 +100,45 @@ function withOptional(operation, raw, keys) {
 }
 
 /**
- * Group operation indices into waves. The browser handles bookmark calls in the order it
- * receives them, so every call of a wave can be sent at once, in order, and only the
- * answers awaited. A new wave starts at the first operation that names as its parent a
- * folder created in the current wave: its real id is only known once that wave is done.
+ * Group operation indices into waves. The browser carries out bookmark calls in the order
+ * it receives them, so all calls of a wave are sent at once, in order, and only then are
+ * the answers awaited. An operation is placed in the earliest wave that keeps the result
+ * the same as applying the batch one by one:
+ *
+ * - a create naming a folder created in this batch goes after that folder's wave;
+ * - creates into one folder keep their order (an index counts the siblings before it):
+ *   they all go to the wave after their folder's, or later, never earlier;
+ * - creates into different folders do not affect each other, so a folder's children can
+ *   share a wave with the children of its siblings (a tree needs one wave per level);
+ * - an update, move or remove waits for everything before it, and nothing after it goes
+ *   before it (a move changes the indices in two folders).
  *
  * @param {(Operation | null)[]} operations
- * @returns {number[][]}
+ * @returns {number[][]} indices into `operations`, wave by wave
  */
 export function planWaves(operations) {
   const waves = [];
-  let wave = [];
-  let createdInWave = new Set();
+  const createdIn = new Map(); // ref → the wave that creates it
+  let floor = 0; // no operation may go before the wave of the latest update, move or remove
+
+  const place = (index, wave) => {
+    while (waves.length <= wave) waves.push([]);
+    waves[wave].push(index);
+  };
+  const afterParent = (operation) =>
+    operation.parentIsRef && createdIn.has(operation.parent) ? createdIn.get(operation.parent) + 1 : 0;
+
   operations.forEach((operation, index) => {
     if (!operation) return;
-    if ('parentIsRef' in operation && operation.parentIsRef && createdInWave.has(operation.parent)) {
-      waves.push(wave);
-      wave = [];
-      createdInWave = new Set();
+    if (operation.op === 'create') {
+      const wave = Math.max(floor, afterParent(operation));
+      place(index, wave);
+      createdIn.set(operation.ref, wave);
+      return;
     }
-    wave.push(index);
-    if (operation.op === 'create') createdInWave.add(operation.ref);
+    const wave = Math.max(floor, waves.length - 1, operation.op === 'move' ? afterParent(operation) : 0);
+    place(index, wave);
+    floor = wave;
   });
-  if (wave.length > 0) waves.push(wave);
   return waves;
 }

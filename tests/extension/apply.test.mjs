@@ -125,7 +125,7 @@ test('every write is registered as an expected echo, and only those', async () =
   assert.deepEqual(reported, ['created']);
 });
 
-test('10,000 bookmarks in 100 folders need about one wave per folder', async () => {
+test('10,000 bookmarks in 100 folders, listed depth first, need one wave per tree level', async () => {
   const ops = [];
   for (let f = 0; f < 100; f += 1) {
     ops.push({ op: 'create', ref: `folder${f}`, parent: '2', index: f, title: `Folder ${f}` });
@@ -133,8 +133,7 @@ test('10,000 bookmarks in 100 folders need about one wave per folder', async () 
       ops.push({ op: 'create', ref: `bm${f}-${b}`, parent: `folder${f}`, index: b, title: `B${b}`, url: `https://e.example/${f}/${b}` });
     }
   }
-  const waves = planWaves(checkOperations(ops).operations);
-  assert.ok(waves.length <= 101, `${waves.length} waves`);
+  assert.equal(planWaves(checkOperations(ops).operations).length, 2);
 
   const browser = new FakeBookmarks();
   const { ids, failed } = await applyOperations(browser, ops);
@@ -143,3 +142,84 @@ test('10,000 bookmarks in 100 folders need about one wave per folder', async () 
   assert.equal(browser.outline('2').length, 100);
   assert.deepEqual(browser.outline('2')[42][1].slice(0, 3), ['B0', 'B1', 'B2']);
 });
+
+/** A small deterministic random number generator (mulberry32). */
+function randomSource(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Two identical browsers holding a few folders and bookmarks. */
+async function twins() {
+  const browsers = [new FakeBookmarks(), new FakeBookmarks()];
+  for (const browser of browsers) {
+    for (const parentId of ['1', '2']) {
+      const folder = await browser.create({ parentId, title: `Folder in ${parentId}` });
+      for (let i = 0; i < 3; i += 1) await browser.create({ parentId: folder.id, title: `Old ${i}`, url: `https://old.example/${i}` });
+      await browser.create({ parentId, title: `Loose in ${parentId}`, url: 'https://loose.example/' });
+    }
+  }
+  return browsers;
+}
+
+test('applying in waves ends exactly where applying one by one ends (random batches)', async () => {
+  for (let seed = 1; seed <= 40; seed += 1) {
+    const random = randomSource(seed);
+    const pick = (list) => list[Math.floor(random() * list.length)];
+    const [oneByOne, inWaves] = await twins();
+    const ops = [];
+    const refs = new Map(); // ref → id in oneByOne
+    const folders = () => [...oneByOne.nodes.values()].filter((n) => n.children && n.id !== '0');
+    const movable = () => [...oneByOne.nodes.values()].filter((n) => !oneByOne.isPermanent(n.id) && ![...refs.values()].includes(n.id));
+
+    for (let step = 0; step < 60; step += 1) {
+      const roll = random();
+      if (roll < 0.7 || movable().length === 0) {
+        const parent = pick(folders());
+        const parentRef = [...refs].find(([, id]) => id === parent.id)?.[0];
+        const index = Math.floor(random() * (parent.children.length + 1));
+        const isFolder = random() < 0.3;
+        const ref = `r${step}`;
+        const op = { op: 'create', ref, parent: parentRef ?? parent.id, index, title: `N${step}` };
+        if (!isFolder) op.url = `https://new.example/${step}`;
+        ops.push(op);
+        const made = await oneByOne.create({ parentId: parent.id, index, title: op.title, url: op.url });
+        refs.set(ref, made.id);
+      } else if (roll < 0.85) {
+        const node = pick(movable());
+        const target = pick(folders().filter((f) => f.id !== node.id && !isInside(oneByOne, f.id, node.id)));
+        if (!target) continue;
+        const targetRef = [...refs].find(([, id]) => id === target.id)?.[0];
+        const siblings = target.children.filter((c) => c.id !== node.id).length;
+        const index = Math.floor(random() * (siblings + 1));
+        ops.push({ op: 'move', id: node.id, parent: targetRef ?? target.id, index });
+        await oneByOne.move(node.id, { parentId: target.id, index });
+      } else if (roll < 0.93) {
+        const node = pick(movable());
+        ops.push({ op: 'update', id: node.id, title: `Renamed ${step}` });
+        await oneByOne.update(node.id, { title: `Renamed ${step}` });
+      } else {
+        const node = pick(movable());
+        ops.push({ op: 'remove', id: node.id });
+        await oneByOne.removeTree(node.id);
+      }
+    }
+
+    const { failed } = await applyOperations(inWaves, ops);
+    assert.deepEqual(failed, [], `seed ${seed}`);
+    assert.deepEqual(inWaves.outline('0'), oneByOne.outline('0'), `seed ${seed}`);
+  }
+});
+
+function isInside(browser, id, ancestorId) {
+  for (let node = browser.nodes.get(id); node; node = browser.nodes.get(node.parentId)) {
+    if (node.id === ancestorId) return true;
+  }
+  return false;
+}

@@ -74,6 +74,28 @@ test('a new wave starts only where an operation needs a folder of the current wa
   assert.deepEqual(planWaves(operations), [[0, 1, 2], [3, 4], [5, 6]]);
 });
 
+test('a folder’s children share a wave with its siblings’ children', () => {
+  const { operations } = checkOperations([
+    { op: 'create', ref: 'f1', parent: '2', index: 0 },
+    { op: 'create', ref: 'f1a', parent: 'f1', index: 0 },
+    { op: 'create', ref: 'f1aa', parent: 'f1a', index: 0 },
+    { op: 'create', ref: 'f2', parent: '2', index: 1 },
+    { op: 'create', ref: 'f2a', parent: 'f2', index: 0 },
+  ]);
+  assert.deepEqual(planWaves(operations), [[0, 3], [1, 4], [2]]);
+});
+
+test('nothing after a move goes before it', () => {
+  const { operations } = checkOperations([
+    { op: 'create', ref: 'f', parent: '2', index: 0 },
+    { op: 'create', ref: 'b', parent: 'f', index: 0 },
+    { op: 'move', id: '7', parent: '1', index: 0 },
+    { op: 'create', ref: 'c', parent: '1', index: 1 },
+    { op: 'create', ref: 'd', parent: '2', index: 0 },
+  ]);
+  assert.deepEqual(planWaves(operations), [[0], [1, 2, 3, 4]]);
+});
+
 test('failed operations are left out of the waves', () => {
   const { operations } = checkOperations([{ op: 'nope' }, { op: 'remove', id: '1' }]);
   assert.deepEqual(planWaves(operations), [[1]]);
