@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes, padding
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -105,8 +105,8 @@ def encrypt_cleartext(cleartext: bytes, bundle: KeyBundle, *, iv: bytes | None =
             iv = os.urandom(IV_BYTES)
     if len(iv) != IV_BYTES:
         raise ValueError("the IV must be 16 bytes")
-    padder = padding.PKCS7(128).padder()
-    padded = padder.update(cleartext) + padder.finalize()
+    pad = 16 - len(cleartext) % 16  # PKCS#7
+    padded = cleartext + bytes([pad]) * pad
     encryptor = Cipher(algorithms.AES(bundle.encryption_key), modes.CBC(iv)).encryptor()
     ciphertext_b64 = _b64(encryptor.update(padded) + encryptor.finalize())
     return {"ciphertext": ciphertext_b64, "IV": _b64(iv), "hmac": _mac(bundle, ciphertext_b64)}
@@ -119,14 +119,14 @@ def decrypt_envelope(envelope: object, bundle: KeyBundle) -> bytes:
     ciphertext_b64 = envelope.get("ciphertext")
     iv_b64 = envelope.get("IV")
     mac_hex = envelope.get("hmac")
-    if not all(isinstance(value, str) for value in (ciphertext_b64, iv_b64, mac_hex)):
+    if not (isinstance(ciphertext_b64, str) and isinstance(iv_b64, str)) or not isinstance(
+        mac_hex, str
+    ):
         raise RecordCryptoError("the payload lacks ciphertext, IV or hmac")
-    assert isinstance(ciphertext_b64, str) and isinstance(iv_b64, str)
-    assert isinstance(mac_hex, str)
     if not ciphertext_b64.isascii():
         raise RecordCryptoError("the ciphertext is not base64")
     expected = _mac(bundle, ciphertext_b64)
-    # Upper-case hex is accepted: the MAC is compared as bytes, not as text.
+    # Hex case does not matter (Firefox writes lower case; readers accept either).
     if not hmac.compare_digest(
         expected.encode("ascii"), mac_hex.lower().encode("ascii", "replace")
     ):
@@ -138,8 +138,11 @@ def decrypt_envelope(envelope: object, bundle: KeyBundle) -> bytes:
             raise ValueError("bad sizes")
         decryptor = Cipher(algorithms.AES(bundle.encryption_key), modes.CBC(iv)).decryptor()
         padded = decryptor.update(ciphertext) + decryptor.finalize()
-        unpadder = padding.PKCS7(128).unpadder()
-        return unpadder.update(padded) + unpadder.finalize()
+        # PKCS#7; no padding oracle here, since the HMAC was verified first.
+        pad = padded[-1]
+        if not 1 <= pad <= 16 or padded[-pad:] != bytes([pad]) * pad:
+            raise ValueError("bad padding")
+        return padded[:-pad]
     except (ValueError, binascii.Error) as error:
         raise RecordCryptoError("the record does not decrypt") from error
 

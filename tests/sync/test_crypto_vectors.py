@@ -136,3 +136,19 @@ def test_encrypt_roundtrip_and_tampering():
         with pytest.raises(RecordCryptoError):
             decrypt_payload(broken, bundle)
     assert base64.b64decode(envelope["IV"]) != bytes(16)
+
+
+def test_bad_padding_behind_a_valid_hmac_is_refused():
+    import hashlib
+    import hmac
+
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    bundle = KeyBundle.random()
+    iv = bytes(range(1, 17))
+    encryptor = Cipher(algorithms.AES(bundle.encryption_key), modes.CBC(iv)).encryptor()
+    ciphertext = base64.b64encode(encryptor.update(b"{}" + bytes(14)) + encryptor.finalize())
+    mac = hmac.new(bundle.hmac_key, ciphertext, hashlib.sha256).hexdigest()
+    envelope = {"ciphertext": ciphertext.decode(), "IV": base64.b64encode(iv).decode(), "hmac": mac}
+    with pytest.raises(RecordCryptoError, match="does not decrypt"):
+        decrypt_payload(json.dumps(envelope), bundle)
