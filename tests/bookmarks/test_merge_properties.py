@@ -177,7 +177,9 @@ def edit(world: World, replica: Replica, data: st.DataObject) -> None:
     elif op == "delete":
         doomed = {i.guid for i in t.walk(guid)}
         world.deleted |= doomed
-        world.excused |= {i.guid for i in replica.base.walk(guid)} - doomed
+        # Hidden items inside anything deleted go with it (as the base knew them).
+        for gone in doomed:
+            world.excused |= {i.guid for i in replica.base.walk(gone)} - doomed
         t.items[item.parent].children.remove(guid)
         t.items[item.parent].modified = now
         for g in doomed:
