@@ -255,7 +255,7 @@ class _Sync:
             )
             await self.step("read")
             if not remote.changes and not state.is_first_sync and _same(projection, state.base):
-                return self._finish_unchanged(remote.last_modified)
+                return self._finish_unchanged(state, server, remote.last_modified)
 
             if not mirror_loaded:
                 remote.mirror = self.store.load_mirror(self.profile_id)
@@ -373,8 +373,14 @@ class _Sync:
         self.report.skipped += len(download.skipped)
         remote.last_modified = download.last_modified
 
-    def _finish_unchanged(self, last_modified: float | None) -> SyncReport:
+    def _finish_unchanged(
+        self, state: ProfileState, server: ServerSetup, last_modified: float | None
+    ) -> SyncReport:
         self.report.last_modified = last_modified
+        if not self.dry_run and server != state.server:
+            # Only meta/global or crypto/keys moved (same ids): remember when, so the
+            # next sync need not fetch them again.
+            self.store.save_server(self.profile_id, server)
         if not self.dry_run:
             self.store.record_outcome(self.profile_id, outcome(True, self.report.summary()))
         return self.report
@@ -502,7 +508,7 @@ def _preview(
         for item in remote.walk(root)
         if item.guid in tombstoned and item.kind.shown_in_chrome
     ]
-    titles = list(plan.removed_titles)
+    titles = list(plan.deleted_titles)
     titles.extend(item.title or item.url or "(untitled)" for item in remote_deleted)
     emptied = []
     for root in USER_ROOTS:
@@ -514,7 +520,7 @@ def _preview(
         if had_local or had_remote:
             emptied.append(root)
     return DeletionPreview(
-        local_deletions=plan.removed,
+        local_deletions=plan.deleted,
         local_total=browser.item_count(),
         remote_deletions=len(remote_deleted),
         remote_total=max(0, len(remote.items) - len(USER_ROOTS)),

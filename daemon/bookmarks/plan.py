@@ -38,7 +38,10 @@ class BrowserPlan:
     moved: int = 0
     removed: int = 0  # nodes removed, counting everything inside removed folders
     removed_ids: list[str] = field(default_factory=list)  # all of them, parents first
-    removed_titles: list[str] = field(default_factory=list)  # in tree order
+    # Of those, the ones deleted (not merely out of the browser's view, like the menu's
+    # folder when the menu becomes hidden): what the safety brake counts.
+    deleted: int = 0
+    deleted_titles: list[str] = field(default_factory=list)  # in tree order, the first 50
 
     @property
     def empty(self) -> bool:
@@ -128,7 +131,7 @@ def plan_browser(
                 plan.ops.append(update)
                 plan.updated += 1
 
-    _plan_removals(plan, browser, projection, visible, parent_of)
+    _plan_removals(plan, merged, browser, projection, visible, parent_of)
     return plan
 
 
@@ -162,6 +165,7 @@ def _update_op(item: Item, node: Any) -> dict[str, Any] | None:
 
 def _plan_removals(
     plan: BrowserPlan,
+    merged: Tree,
     browser: BrowserTree,
     projection: Projection,
     visible: Mapping[str, str],
@@ -178,11 +182,14 @@ def _plan_removals(
             doomed.append(node_id)
     doomed_set = set(doomed)
     plan.removed_ids = doomed
+    plan.removed = len(doomed)
     for node_id in doomed:
-        plan.removed += 1
-        if len(plan.removed_titles) < 50:
-            node = browser.nodes[node_id]
-            plan.removed_titles.append(node.title or node.url or "(untitled)")
+        guid = projection.guid_of.get(node_id)
+        if guid is not None and guid not in merged:
+            plan.deleted += 1
+            if len(plan.deleted_titles) < 50:
+                node = browser.nodes[node_id]
+                plan.deleted_titles.append(node.title or node.url or "(untitled)")
         if parent_of[node_id] not in doomed_set:
             plan.ops.append({"op": "remove", "id": node_id})
 

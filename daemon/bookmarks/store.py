@@ -298,6 +298,13 @@ class StateStore:
             ],
         )
 
+    def save_server(self, profile_id: str, server: ServerSetup) -> None:
+        """Update the server set-up stamps of a profile whose ids did not change."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE profiles SET server=? WHERE profile_id=?", (server.to_json(), profile_id)
+            )
+
     def record_outcome(self, profile_id: str, outcome: Mapping[str, Any]) -> None:
         """Remember a sync that did not complete (its error), leaving the state as it was."""
         with self._transaction() as db:

@@ -106,7 +106,7 @@ def test_creates_moves_updates_and_removes():
     kinds = [op["op"] for op in plan.ops]
     assert kinds.count("remove") == 1  # F, with Gone inside; B was moved out first
     assert kinds[-1] == "remove"
-    assert plan.removed == 2 and plan.removed_titles == ["F", "Gone"]
+    assert plan.removed == 2 and plan.deleted == 2 and plan.deleted_titles == ["F", "Gone"]
     assert not any(op.get("ref") == "sepsepsepsep" for op in plan.ops)
 
 
@@ -146,6 +146,7 @@ def test_hidden_menu_placement_removes_the_folder_but_never_its_items():
     merged = make_tree(Item("mmmmmmmmmmmm", Kind.BOOKMARK, MENU, "M", "https://m/"))
     plan, local = apply_and_project(merged, data, id_map, placement=MenuPlacement.HIDDEN)
     assert [op["op"] for op in plan.ops] == ["remove"]
+    assert plan.removed == 2 and plan.deleted == 0  # out of view, not deleted
     assert_shows(merged, local, MenuPlacement.HIDDEN)
 
 
