@@ -35,16 +35,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from daemon.errors import FoxbridgeError, ServerError
-from daemon.settings import Settings
+from daemon.settings import MenuPlacement, Settings
 from daemon.sync.client import OutgoingRecord, SyncClient
 from daemon.sync.errors import NodeReassignedError, PreconditionFailedError
 
 from . import brake
 from .brake import DeletionPreview
-from .chrome import BrowserTree, Projection, parse_tree, project
+from .chrome import BrowserTree, Projection, menu_parent_root, parse_tree, project
 from .endpoints import BrowserEndpoint
 from .merge import MergeResult, merge
-from .model import USER_ROOTS, Tree
+from .model import MENU, USER_ROOTS, Tree
 from .plan import BrowserPlan, PlannedRecord, plan_browser, plan_upload, visible_items
 from .records import RecordError, RemoteRecord, parse_record
 from .snapshots import Snapshots
@@ -254,7 +254,11 @@ class _Sync:
                 changed_at=changed_at,
             )
             await self.step("read")
-            if not remote.changes and not state.is_first_sync and _same(projection, state.base):
+            if (
+                not remote.changes
+                and not state.is_first_sync
+                and _same(projection, state.base, self.settings.menu_placement)
+            ):
                 return self._finish_unchanged(state, server, remote.last_modified)
 
             if not mirror_loaded:
@@ -470,11 +474,13 @@ def _take_remaps(projection: Projection, result: MergeResult) -> None:
             projection.guid_of[node_id] = result.remapped[guid]
 
 
-def _same(projection: Projection, base: Tree) -> bool:
+def _same(projection: Projection, base: Tree, placement: MenuPlacement) -> bool:
     """Whether the browser shows exactly the base (so nothing changed locally)."""
     local = projection.tree
-    if projection.new_guids:
+    if projection.new_guids or projection.dropped_ids:
         return False
+    if menu_parent_root(placement) is not None and MENU in base and MENU not in local:
+        return False  # the menu's folder must be (re)created
     shown = visible_items(base, [root for root in USER_ROOTS if root in local])
     if len(shown) != len(local.items):
         return False

@@ -378,3 +378,41 @@ async def test_foreign_write_during_upload_is_merged(account, devices):
     assert sorted(t for t, _ in server_outline(records, "toolbar")) == ["A", "Mine", "Theirs"]
     assert sorted(t for t, _ in chrome.outline()["Bookmarks bar"]) == ["A", "Mine", "Theirs"]
     assert not (await account.sync(chrome)).changed
+
+
+async def test_hiding_the_menu_removes_its_folder_but_deletes_nothing(account, devices):
+    chrome = devices("chrome")
+    await account.put(
+        {
+            "id": "menu",
+            "type": "folder",
+            "parentid": "places",
+            "title": "menu",
+            "children": [f"menuBmk{n:05d}" for n in range(60)],
+        },
+        *(
+            {
+                "id": f"menuBmk{n:05d}",
+                "type": "bookmark",
+                "parentid": "menu",
+                "title": f"M{n}",
+                "bmkUri": f"https://m{n}.example/",
+            }
+            for n in range(60)
+        ),
+    )
+    await account.sync(chrome)
+    assert len(chrome.outline()["Other bookmarks"][0][1]) == 60
+    before = await account.records()
+
+    chrome.settings.menu_placement = MenuPlacement.HIDDEN
+    report = await account.sync(chrome)  # no brake: nothing is deleted
+    assert report.removed == 61 and report.uploaded == 0
+    assert chrome.outline()["Other bookmarks"] == []
+    assert await account.records() == before
+
+    chrome.settings.menu_placement = MenuPlacement.TOOLBAR
+    await account.sync(chrome)
+    assert chrome.outline()["Bookmarks bar"][0][0] == "Bookmarks Menu"
+    assert len(chrome.outline()["Bookmarks bar"][0][1]) == 60
+    assert await account.records() == before
