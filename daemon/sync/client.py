@@ -161,8 +161,9 @@ class SyncClient:
             and keys.modified == info.get("crypto")
         ):
             return meta.value, keys.value
-        self._meta = await self._read_or_create_meta()
-        self._meta.value.check_storage_version()
+        fetched = await self._read_or_create_meta()
+        fetched.value.check_storage_version()  # before caching: it must stop every call
+        self._meta = fetched
         self._keys = await self._read_or_create_keys()
         return self._meta.value, self._keys.value
 

@@ -132,8 +132,12 @@ async def test_versions_we_cannot_handle(client, stack, account, version, engine
         "engines": {"bookmarks": {"version": engine_version, "syncID": "bookmarksync"}},
     }
     stack.sync.write_records(uid, "meta", [{"id": "global", "payload": json.dumps(meta)}])
-    with pytest.raises(UpgradeRequiredError):
-        await client.engine_ids("bookmarks", version=2)
+    for _attempt in range(2):  # every call, not only the first
+        with pytest.raises(UpgradeRequiredError):
+            await client.engine_ids("bookmarks", version=2)
+    if version != 5:  # a storage version stops reading and writing records, too
+        with pytest.raises(UpgradeRequiredError):
+            await client.download("bookmarks")
     assert json.loads(stack.sync.db.get_bso(uid, "meta", "global").payload) == meta
 
 
