@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.browser import BrowserProfile, wait_until
 from tests.e2e.conftest import Account, EndToEnd, screenshot
-from tests.e2e.daemon import DaemonClient, daemon_pid
+from tests.e2e.daemon import DaemonClient, daemon_pid, daemon_running, stop_daemon
 from tests.e2e.remote import RemoteBookmarks
 
 pytestmark = pytest.mark.e2e
@@ -226,3 +226,14 @@ def test_a_first_sync_larger_than_a_browser_message_arrives_whole(
     last = profile.children(folder["id"])[-1]
     assert last["title"] == f"{long_title}24-99"
     assert last["url"] == "https://s24.example/99"
+
+
+def test_the_daemon_is_started_again_after_it_stops(e2e: EndToEnd, account: Account) -> None:
+    profile = first_synced(e2e, account)
+    first = daemon_pid(e2e.home)
+    stop_daemon(e2e.home)
+    # The host sees the socket close and exits; the extension reconnects, and the new
+    # host starts a new daemon, which is still signed in.
+    wait_until(lambda: daemon_running(e2e.home) and daemon_pid(e2e.home) != first, "a new daemon")
+    profile.create(parentId=BAR, title="After restart", url="https://after.example/")
+    on_server(e2e.remote(account), "the bookmark made after", bmkUri="https://after.example/")
