@@ -57,7 +57,7 @@ function renderSyncCard(status) {
   if (fraction === null) $('progress').removeAttribute('value');
   else $('progress').value = fraction;
 
-  $('sync-now').disabled = status.state === 'syncing' || status.paused || status.state === 'brake';
+  $('sync-now').disabled = ['syncing', 'brake', 'backoff'].includes(status.state) || status.paused;
   $('pause-toggle').textContent = status.paused ? 'Resume' : 'Pause';
 }
 

@@ -36,6 +36,7 @@ function show(next) {
 function showError(message) {
   $('signin-error').textContent = message;
   $('signin-error').hidden = false;
+  $('signin-error').scrollIntoView({ block: 'nearest', behavior: 'smooth' });
 }
 
 function hideError() {
@@ -159,8 +160,11 @@ function handleLoginResult(result) {
   throw new Error('foxbridge answered in a way this page does not understand.');
 }
 
-function showDone(email) {
+function showDone(email, { already = false } = {}) {
   $('signed-in-as').textContent = email ? ` as ${email}` : '';
+  $('signed-in-note').textContent = already
+    ? 'This browser already syncs with this account. To use another one, sign out in foxbridge’s settings first.'
+    : 'foxbridge is syncing this browser’s bookmarks now. You can follow it from the toolbar button.';
   show('signin-done');
 }
 
@@ -180,9 +184,9 @@ watchView((view) => {
   if (problem) notice.textContent = `${problem.title}. ${problem.text}`;
   for (const id of ['web-signin', 'password-signin', 'code-submit']) $(id).disabled = !connected;
 
-  // Signed in meanwhile, here or through the account's web page in the other tab.
+  // Signed in already when the page opened, or meanwhile through the account's web page.
   if (connected && view.status?.signed_in && step !== 'signin-done') {
-    showDone(view.status.email ?? pendingEmail);
+    showDone(view.status.email ?? pendingEmail, { already: step === 'signin-start' && !pendingEmail });
   }
 });
 

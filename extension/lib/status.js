@@ -138,7 +138,7 @@ export function stateHeadline(status) {
     case 'brake':
       return 'Waiting for your confirmation';
     case 'backoff':
-      return 'Server busy — will retry';
+      return 'Waiting for the server';
     default:
       return status.last_sync?.ok === false ? 'Last sync failed' : 'Up to date';
   }
