@@ -123,6 +123,7 @@ class _Remote:
 
     mirror: dict[str, MirrorRecord]
     last_modified: float | None
+    loaded: bool = False  # whether ``mirror`` holds the stored mirror (it is read lazily)
     changes: dict[str, MirrorRecord] = field(default_factory=dict)  # to save in the mirror
 
     def add(self, guid: str, modified: float, cleartext: dict[str, Any]) -> None:
@@ -232,15 +233,12 @@ class _Sync:
         server, remote_unchanged = await self._setup(state)
         await self.step("setup")
         self.report.first_sync = state.is_first_sync
-        remote = _Remote(
-            self.store.load_mirror(self.profile_id) if not remote_unchanged else {},
-            state.last_modified,
-        )
-        mirror_loaded = not remote_unchanged
+        remote = _Remote({}, state.last_modified)
 
         for attempt in range(1, MAX_ATTEMPTS + 1):
             self.report.attempts = attempt
             if not remote_unchanged and server.engine_ids:
+                self._load_mirror(remote)
                 await self._download(remote)
             await self.step("download")
 
@@ -261,12 +259,17 @@ class _Sync:
             ):
                 return self._finish_unchanged(state, server, remote.last_modified)
 
-            if not mirror_loaded:
-                remote.mirror = self.store.load_mirror(self.profile_id)
-                mirror_loaded = True
-            remote_tree, unreadable = remote.tree()
-            self.report.skipped += unreadable
-            self.report.problems = dict(remote_tree.problems)
+            if not remote.changes and not state.is_first_sync:
+                # Nothing arrived since the last sync, which left the server holding
+                # exactly the base: no need to read and repair 100,000 records again.
+                remote_tree = RemoteTree(Tree(dict(state.base.items), set(state.base.tombstones)))
+                server_live = set(state.base.items)
+            else:
+                self._load_mirror(remote)
+                remote_tree, unreadable = remote.tree()
+                self.report.skipped += unreadable
+                self.report.problems = dict(remote_tree.problems)
+                server_live = remote.live_ids()
             result = merge(
                 state.base, projection.tree, remote_tree.tree, hidden_roots=projection.hidden_roots
             )
@@ -277,7 +280,7 @@ class _Sync:
             records = plan_upload(
                 result.tree,
                 remote_tree.tree,
-                server_live=remote.live_ids(),
+                server_live=server_live,
                 deleted=result.deleted,
                 must_upload=result.upload,
             )
@@ -377,6 +380,11 @@ class _Sync:
         self.report.skipped += len(download.skipped)
         remote.last_modified = download.last_modified
 
+    def _load_mirror(self, remote: _Remote) -> None:
+        if not remote.loaded:
+            remote.mirror = {**self.store.load_mirror(self.profile_id), **remote.mirror}
+            remote.loaded = True
+
     def _finish_unchanged(
         self, state: ProfileState, server: ServerSetup, last_modified: float | None
     ) -> SyncReport:
@@ -404,6 +412,7 @@ class _Sync:
         remote: _Remote,
         browser: BrowserTree,
     ) -> str:
+        self._load_mirror(remote)
         info = self.snapshots.take(
             self.profile_id,
             browser_tree=tree_json,
