@@ -67,6 +67,7 @@ def temp_fallback(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 ENVIRONMENTS: dict[str, Setup] = {
     "xdg private": xdg_runtime(lambda tmp: private_dir(tmp / "xdg")),
     "xdg missing": xdg_runtime(lambda tmp: tmp / "not-yet"),
+    "xdg with ./ and a trailing /": xdg_runtime(lambda tmp: f"{private_dir(tmp / 'xdg')}/./"),
     "xdg mode 0755": xdg_runtime(lambda tmp: private_dir(tmp / "xdg", 0o755)),
     "xdg symlink": xdg_runtime(symlink_to_private),
     "xdg relative": xdg_runtime(lambda tmp: "relative/run"),
