@@ -32,6 +32,7 @@ from daemon.sync.errors import (
     RecordTooLargeError,
     ServerEndOfLifeError,
     SyncProtocolError,
+    UpgradeRequiredError,
 )
 from daemon.sync.hawk import storage_authorization
 from daemon.sync.records import ServerBso, format_timestamp, parse_bso, parse_timestamp
@@ -263,6 +264,10 @@ class StorageClient:
             return PreconditionFailedError(response.last_modified)
         if status in (409, 429, 503):
             return BackoffError(self._not_before - self._clock())
+        if status == 400 and _weave_code(response) == ", code 14":
+            return ServerError("The account's Sync storage is full (over quota).")
+        if status == 400 and _weave_code(response) == ", code 16":
+            return UpgradeRequiredError("The Sync server requires a newer foxbridge.")
         log.warning("storage request failed with HTTP %s", status)
         return ServerError(f"The Sync server failed (HTTP {status}{_weave_code(response)}).")
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from daemon.errors import AuthError, NetworkError
+from daemon.errors import AuthError, NetworkError, ServerError
 from daemon.fxa.credentials import StaticCredentials, SyncKey
 from daemon.sync.client import OutgoingRecord, SyncClient
 from daemon.sync.crypto import CollectionKeys, KeyBundle, encrypt_payload
@@ -477,6 +477,21 @@ async def test_soft_eol_alert_is_only_logged(client, stack, caplog):
     with caplog.at_level(logging.WARNING):
         assert await client.info_collections() == {}
     assert "Leaving soon." in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("code", "error", "words"),
+    [
+        (14, ServerError, "full"),
+        (16, UpgradeRequiredError, "newer foxbridge"),
+        (8, ServerError, "HTTP 400, code 8"),
+    ],
+)
+async def test_weave_error_codes_are_explained(client, stack, code, error, words):
+    await client.engine_ids("bookmarks", version=2)
+    stack.faults.add(Fault("/storage/", method="POST", status=400, body=code))
+    with pytest.raises(error, match=words):
+        await client.upload("bookmarks", records(1), if_unmodified_since=None)
 
 
 async def test_missing_info_configuration_means_defaults(client, stack):
