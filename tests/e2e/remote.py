@@ -308,6 +308,26 @@ class RemoteBookmarks:
         self._write(written)
         return len(written)
 
+    def insert_separator(self, parent_id: str, index: int) -> str:
+        """Add a separator, which Chrome cannot show, at ``index`` in ``parent_id``."""
+        records = self._folders()
+        parent = dict(records[parent_id])
+        guid = new_guid()
+        separator = {
+            "id": guid,
+            "type": "separator",
+            "parentid": parent_id,
+            "parentName": parent.get("title", ""),
+            "pos": index,
+            "dateAdded": int(time.time() * 1000),
+            "hasDupe": True,
+        }
+        children = list(parent.get("children", []))
+        children.insert(index, guid)
+        parent["children"] = children
+        self._write([separator, parent])
+        return guid
+
     def rename(self, guid: str, title: str) -> None:
         record = dict(self.live()[guid])
         record["title"] = title

@@ -237,3 +237,24 @@ def test_the_daemon_is_started_again_after_it_stops(e2e: EndToEnd, account: Acco
     wait_until(lambda: daemon_running(e2e.home) and daemon_pid(e2e.home) != first, "a new daemon")
     profile.create(parentId=BAR, title="After restart", url="https://after.example/")
     on_server(e2e.remote(account), "the bookmark made after", bmkUri="https://after.example/")
+
+
+def test_a_separator_chrome_cannot_show_stays_on_the_server(
+    e2e: EndToEnd, account: Account
+) -> None:
+    profile = first_synced(e2e, account)
+    remote = e2e.remote(account)
+    first = remote.insert("toolbar", 0, title="Before the line", url="https://before.example/")
+    separator = remote.insert_separator("toolbar", 1)
+    last = remote.insert("toolbar", 2, title="After the line", url="https://after.example/")
+    sync_now(e2e)
+    wait_until(
+        lambda: bar_titles(profile) == ["Before the line", "After the line"], "the two bookmarks"
+    )
+
+    # A change in the browser rewrites the toolbar's record; the separator must survive it.
+    profile.create(parentId=BAR, title="New", url="https://new.example/")
+    new = on_server(remote, "the new bookmark", bmkUri="https://new.example/")
+    toolbar = remote.live()["toolbar"]["children"]
+    assert toolbar == [first, separator, last, new["id"]]
+    assert remote.live()[separator]["type"] == "separator"
