@@ -346,6 +346,10 @@ class _Sync:
         """The server generation to sync against, and whether the collection is unchanged
         since the mirror (so neither meta/global, crypto/keys nor records are fetched)."""
         info = await self.client.info_collections()
+        if state.last_modified is not None and info.get(COLLECTION, 0.0) < state.last_modified:
+            # The collection is older than what we synced (wiped, or restored from a
+            # backup): our mirror describes data the server no longer has.
+            self._start_afresh(state, "the server's bookmarks went back in time")
         known = state.server
         if (
             known is not None
@@ -366,11 +370,15 @@ class _Sync:
             info.get("crypto"),
         )
         if known is not None and known.engine_ids != server.engine_ids:
-            log.info("the server's bookmark data was reset; this sync starts afresh")
-            if not self.dry_run:
-                self.store.reset(self.profile_id)
-            state.server, state.last_modified, state.base = None, None, Tree()
+            self._start_afresh(state, "the server's bookmark data was reset")
         return server, False
+
+    def _start_afresh(self, state: ProfileState, why: str) -> None:
+        """Forget mirror and base: this sync becomes a first sync (a merge, never a wipe)."""
+        log.info("%s; this sync starts afresh", why)
+        if not self.dry_run:
+            self.store.reset(self.profile_id)
+        state.server, state.last_modified, state.base = None, None, Tree()
 
     async def _download(self, remote: _Remote) -> None:
         download = await self.client.download(COLLECTION, newer=remote.last_modified)

@@ -416,3 +416,80 @@ async def test_hiding_the_menu_removes_its_folder_but_deletes_nothing(account, d
     assert chrome.outline()["Bookmarks bar"][0][0] == "Bookmarks Menu"
     assert len(chrome.outline()["Bookmarks bar"][0][1]) == 60
     assert await account.records() == before
+
+
+async def test_a_wiped_collection_is_filled_again_from_the_browser(account, devices):
+    chrome = devices("chrome")
+    chrome.write(browser_tree(bar=[bm("A", "https://a.example/"), bm("B", "https://b.example/")]))
+    await account.sync(chrome)
+    client = await account.client()
+    await client.storage.delete_collection("bookmarks")
+    assert await account.live() == {}
+
+    report = await account.sync(chrome)
+    assert report.first_sync  # the state was forgotten, and the sync merged
+    assert chrome.outline()["Bookmarks bar"] == [
+        ("A", "https://a.example/"),
+        ("B", "https://b.example/"),
+    ]
+    assert server_outline(await account.live(), "toolbar") == chrome.outline()["Bookmarks bar"]
+
+
+async def test_changed_sync_ids_merge_without_duplicates(account, devices):
+    """Another client reset the bookmarks engine (new syncID) and uploaded the same tree
+    under new GUIDs: the next sync starts afresh and matches everything by content."""
+    from daemon.sync.meta import MetaGlobal
+
+    chrome = devices("chrome")
+    chrome.write(
+        browser_tree(
+            bar=[bm("A", "https://a.example/"), folder("F", bm("B", "https://b.example/"))]
+        )
+    )
+    await account.sync(chrome)
+
+    client = await account.client()
+    bso = await client.storage.get_record("meta", "global")
+    meta = MetaGlobal.from_payload(bso.payload).with_engine("bookmarks", 2)  # a fresh syncID
+    await client.storage.put_record(
+        "meta", {"id": "global", "payload": meta.to_payload()}, if_unmodified_since=bso.modified
+    )
+    await client.storage.delete_collection("bookmarks")
+    await account.put(
+        {
+            "id": "toolbar",
+            "type": "folder",
+            "parentid": "places",
+            "title": "toolbar",
+            "children": ["otherA000001", "otherF000001"],
+        },
+        {
+            "id": "otherA000001",
+            "type": "bookmark",
+            "parentid": "toolbar",
+            "title": "A",
+            "bmkUri": "https://a.example/",
+        },
+        {
+            "id": "otherF000001",
+            "type": "folder",
+            "parentid": "toolbar",
+            "title": "F",
+            "children": ["otherB000001"],
+        },
+        {
+            "id": "otherB000001",
+            "type": "bookmark",
+            "parentid": "otherF000001",
+            "title": "B",
+            "bmkUri": "https://b.example/",
+        },
+    )
+    report = await account.sync(chrome)
+    assert report.first_sync
+    expected = [("A", "https://a.example/"), ("F", [("B", "https://b.example/")])]
+    assert chrome.outline()["Bookmarks bar"] == expected
+    records = await account.live()
+    check_server_consistent(records)
+    assert server_outline(records, "toolbar") == expected
+    assert records["toolbar"]["children"] == ["otherA000001", "otherF000001"]
