@@ -30,14 +30,11 @@ from daemon.fxa.errors import (
     MalformedResponseError,
     error_for,
 )
-from daemon.fxa.servers import ServerConfig
+from daemon.fxa.servers import FIREFOX_DESKTOP_CLIENT_ID, ServerConfig  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
 
 OLDSYNC_SCOPE = "https://identity.mozilla.com/apps/oldsync"
-# The public client Firefox desktop signs in with; the only one Mozilla's servers let
-# exchange a session for Sync tokens. Self-hosters may register their own.
-FIREFOX_DESKTOP_CLIENT_ID = "5882386c6d801776"
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30)
 MAX_ANSWER_BYTES = 1024 * 1024  # every answer of these servers is small
 
@@ -65,11 +62,11 @@ class FxaClient:
         http: aiohttp.ClientSession,
         servers: ServerConfig,
         *,
-        client_id: str = FIREFOX_DESKTOP_CLIENT_ID,
+        client_id: str | None = None,
     ) -> None:
         self.http = http
         self.servers = servers
-        self.client_id = client_id
+        self.client_id = client_id or servers.client_id
         self.clock_offset = 0.0  # server time minus ours, learnt from errno 111
 
     # Transport

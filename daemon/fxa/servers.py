@@ -10,6 +10,7 @@ where nothing can listen in.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,7 +20,12 @@ import aiohttp
 from daemon.errors import ExitStatus, FoxbridgeError, NetworkError, ServerError
 
 TOKEN_SERVER_SUFFIX = "/1.0/sync/1.5"  # noqa: S105 - a URL path
+# Firefox desktop's public OAuth client. Mozilla's sign-in page speaks the WebChannel only
+# to Mozilla's own native clients, so on Mozilla's servers foxbridge presents this one;
+# a self-hosted server may register its own and name it here (see README, "Sign in").
+FIREFOX_DESKTOP_CLIENT_ID = "5882386c6d801776"
 DISCOVERY_PATH = "/.well-known/fxa-client-configuration"
+_CLIENT_ID_RE = re.compile(r"^[0-9a-f]{16}$")
 
 
 class ServerConfigError(FoxbridgeError):
@@ -35,8 +41,11 @@ class ServerConfig:
     oauth_url: str  # the legacy OAuth host, ending with /v1
     profile_url: str  # the profile server, ending with /v1
     token_server_url: str  # ends with /1.0/sync/1.5
+    client_id: str = FIREFOX_DESKTOP_CLIENT_ID  # the public OAuth client we present
 
     def __post_init__(self) -> None:
+        if not _CLIENT_ID_RE.match(self.client_id):
+            raise ServerConfigError("An OAuth client id is 16 hexadecimal digits.")
         for url in (self.content_url, self.auth_url, self.oauth_url, self.profile_url):
             check_url(url)
         check_url(self.token_server_url)
@@ -55,7 +64,10 @@ class ServerConfig:
         names = ("content_url", "auth_url", "oauth_url", "profile_url", "token_server_url")
         if not isinstance(data, dict) or not all(isinstance(data.get(n), str) for n in names):
             raise ServerConfigError("The saved server settings are incomplete.")
-        return cls(**{name: data[name] for name in names})
+        client_id = data.get("client_id", FIREFOX_DESKTOP_CLIENT_ID)
+        if not isinstance(client_id, str):
+            raise ServerConfigError("The saved server settings are incomplete.")
+        return cls(**{name: data[name] for name in names}, client_id=client_id)
 
 
 def is_loopback(host: str) -> bool:

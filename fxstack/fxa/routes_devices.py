@@ -62,9 +62,21 @@ def _apply_fields(device: Device, body: dict[str, Any]) -> None:
 def add_routes(router: web.UrlDispatcher, server: FxaServer) -> None:
     state = server.state
 
+    async def session_or_bearer(request: web.Request) -> tuple[SessionToken, dict[str, Any]]:
+        """A Hawk session, or an OAuth refresh token as bearer (OAuth-only clients register
+        their device that way); the device then belongs to the session that granted it."""
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            return await server.session_from(request)
+        refresh = state.find_refresh_token(header[len("Bearer ") :].strip())
+        session = state.sessions.get(refresh.session_id or "") if refresh else None
+        if session is None:
+            raise errors.invalid_token()
+        return session, await server.json_body(request)
+
     @fxa_route
     async def register_or_update(request: web.Request) -> web.Response:
-        session, body = await server.session_from(request)
+        session, body = await session_or_bearer(request)
         device_id = body.get("id")
         if device_id is None:
             if session.device_id is not None:
@@ -94,7 +106,7 @@ def add_routes(router: web.UrlDispatcher, server: FxaServer) -> None:
 
     @fxa_route
     async def list_devices(request: web.Request) -> web.Response:
-        session, _ = await server.session_from(request)
+        session, _ = await session_or_bearer(request)
         return ok([device_json(d, session) for d in state.devices.values() if d.uid == session.uid])
 
     @fxa_route

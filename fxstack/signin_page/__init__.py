@@ -105,7 +105,10 @@ class SigninPage:
         }
         refresh_hash = None
         if grant.offline:
-            refresh = state.issue_refresh_token(grant.uid, client_id, grant.scope, None)
+            # Bound to the page's session, so disconnecting the device ends the grant too.
+            refresh = state.issue_refresh_token(
+                grant.uid, client_id, grant.scope, grant.session_id
+            )
             refresh_hash = state.find_refresh_token(refresh).token_hash  # type: ignore[union-attr]
             answer["refresh_token"] = refresh
         answer["access_token"] = state.issue_access_token(
