@@ -493,3 +493,23 @@ async def test_changed_sync_ids_merge_without_duplicates(account, devices):
     check_server_consistent(records)
     assert server_outline(records, "toolbar") == expected
     assert records["toolbar"]["children"] == ["otherA000001", "otherF000001"]
+
+
+async def test_first_sync_merges_both_sides(account, devices):
+    firefox, chrome = devices("firefox"), devices("chrome")
+    firefox.write(browser_tree(bar=[bm("A", "https://a.example/"), bm("B", "https://b.example/")]))
+    await account.sync(firefox)
+    chrome.write(
+        browser_tree(
+            bar=[bm("B", "https://b.example/"), bm("C", "https://c.example/")],
+            other=[bm("D", "https://d.example/")],
+        )
+    )
+    report = await account.sync(chrome)
+    assert report.first_sync and report.removed == 0 and report.tombstones == 0
+    bar = [title for title, _ in chrome.outline()["Bookmarks bar"]]
+    assert sorted(bar) == ["A", "B", "C"]  # B matched, not doubled; nothing wiped
+    await account.sync(firefox)
+    assert firefox.outline()["Bookmarks bar"] == chrome.outline()["Bookmarks bar"]
+    assert ("D", "https://d.example/") in firefox.outline()["Other bookmarks"]
+    check_server_consistent(await account.live())
