@@ -258,3 +258,24 @@ def test_a_separator_chrome_cannot_show_stays_on_the_server(
     toolbar = remote.live()["toolbar"]["children"]
     assert toolbar == [first, separator, last, new["id"]]
     assert remote.live()[separator]["type"] == "separator"
+
+
+def test_the_first_sync_merges_both_sides_without_duplicates(
+    e2e: EndToEnd, account: Account
+) -> None:
+    profile = e2e.launch()  # signed out: the browser's bookmarks are its own for now
+    profile.create(parentId=BAR, title="Shared", url="https://shared.example/")
+    profile.create(parentId=BAR, title="Only here", url="https://only-here.example/")
+    remote = e2e.remote(account)
+    remote.set_up()
+    remote.insert("toolbar", 0, title="Shared", url="https://shared.example/")
+    remote.insert("toolbar", 1, title="Only in Firefox", url="https://only-firefox.example/")
+
+    e2e.sign_in(account)
+    wait_until(lambda: profile.find(title="Only in Firefox"), "the Firefox bookmark")
+    on_server(remote, "the browser's own bookmark", bmkUri="https://only-here.example/")
+    assert len(profile.find(url="https://shared.example/")) == 1
+    assert len(remote.find(bmkUri="https://shared.example/")) == 1
+    everything = ["Only here", "Only in Firefox", "Shared"]
+    assert sorted(bar_titles(profile)) == everything
+    assert sorted(remote.children_titles("toolbar")) == everything
