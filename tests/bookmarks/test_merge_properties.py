@@ -6,10 +6,12 @@ cannot show (separators, queries, a livemark, tags and keywords, the menu's cont
 Replicas make random edits — create, rename, change URL, move, reorder, delete,
 delete a folder — and sync in random orders; a sync merges (base, browser, server),
 stores the result on the server and as the new base, and shows it in the browser.
+Meanwhile a Firefox peer writes to the server directly, seeing everything: it retitles,
+tags, adds separators, moves and deletes.
 
 After every replica syncs twice more: every browser shows exactly the server's visible
-projection, no item that no replica deleted is gone, nothing is listed twice, and the
-hidden items are untouched unless a replica deleted a folder holding them.
+projection, no item that nobody deleted is gone, nothing is listed twice, and hidden
+items and extras are as last written unless a folder holding them was deleted.
 """
 
 from __future__ import annotations
@@ -78,6 +80,10 @@ class World:
     deleted: set[str] = field(default_factory=set)  # deleted by some replica's edit
     excused: set[str] = field(default_factory=set)  # hidden items in a deleted folder
     alias: dict[str, str] = field(default_factory=dict)  # remapped GUID → new GUID
+    # What the browsers cannot change and must come back as last written: the values of
+    # hidden items, and the extras of every item.
+    hidden_values: dict[str, Item] = field(default_factory=dict)
+    extras: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def tick(self) -> float:
         self.clock += 1.0
@@ -186,6 +192,52 @@ def edit(world: World, replica: Replica, data: st.DataObject) -> None:
             del t.items[g]
 
 
+def peer_edit(world: World, data: st.DataObject) -> None:
+    """Another client (Firefox) writes to the server: it sees and edits everything."""
+    t = world.server
+    now = world.tick()
+    op = data.draw(st.sampled_from(("retitle", "tag", "separator", "move", "delete")))
+    items = movable(t)
+    folders = sorted(g for g, i in t.items.items() if i.kind is Kind.FOLDER)
+    if op == "separator" or not items:
+        parent = data.draw(st.sampled_from(folders))
+        guid = world.fresh_guid("S")
+        t.add(Item(guid, Kind.SEPARATOR, parent, modified=now))
+        siblings = t.items[parent].children
+        siblings.insert(data.draw(st.integers(0, len(siblings))), guid)
+        t.items[parent].modified = now
+        world.hidden_values[guid] = replace(t.items[guid])
+        return
+    guid = data.draw(st.sampled_from(items))
+    item = t.items[guid]
+    if op == "retitle" and item.kind is not Kind.SEPARATOR:
+        item.title = data.draw(st.sampled_from(TITLES))
+        item.modified = now
+    elif op == "tag" and item.kind is Kind.BOOKMARK:
+        item.extra = {**item.extra, "tags": [data.draw(st.sampled_from(TITLES))]}
+        item.modified = now
+        world.extras[guid] = dict(item.extra)
+    elif op == "move":
+        inside = {i.guid for i in t.walk(guid)}
+        target = data.draw(st.sampled_from([f for f in folders if f not in inside]))
+        t.items[item.parent].children.remove(guid)
+        t.items[item.parent].modified = now
+        siblings = t.items[target].children
+        siblings.insert(data.draw(st.integers(0, len(siblings))), guid)
+        item.parent = target
+        item.modified = t.items[target].modified = now
+    elif op == "delete":
+        doomed = {i.guid for i in t.walk(guid)}
+        world.deleted |= doomed
+        t.items[item.parent].children.remove(guid)
+        t.items[item.parent].modified = now
+        for g in doomed:
+            del t.items[g]
+        t.tombstones |= doomed
+    if guid in world.hidden_values and guid in t.items:
+        world.hidden_values[guid] = replace(t.items[guid])
+
+
 # -- the properties ------------------------------------------------------------------------
 
 
@@ -205,7 +257,7 @@ def shown(t: Tree) -> dict[str, tuple[object, ...]]:
     return {g: (i.kind, i.title, i.url, i.parent, tuple(i.children)) for g, i in t.items.items()}
 
 
-def check_converged(world: World, seed: Tree) -> None:
+def check_converged(world: World) -> None:
     server = world.server
     check_tree_is_sound(server)
     for replica in world.replicas:
@@ -213,14 +265,14 @@ def check_converged(world: World, seed: Tree) -> None:
     gone = {world.canonical(g) for g in world.deleted | world.excused}
     survivors = {world.canonical(g) for g in world.created} - gone
     assert survivors <= set(server.items), "an item nobody deleted is gone"
-    for guid in HIDDEN_SEEDS:
-        if guid in world.excused:
+    for guid, value in world.hidden_values.items():
+        if guid in gone:
             continue
         assert guid in server.items, f"hidden {guid} lost"
-        assert server.items[guid].same_value(seed.items[guid])
-    for guid, item in seed.items.items():
-        if item.extra and guid in server.items:
-            assert server.items[guid].extra == item.extra
+        assert server.items[guid].same_value(value), f"hidden {guid} changed"
+    for guid, extra in world.extras.items():
+        if guid in server.items and guid not in gone:  # a revived item has its base extras
+            assert server.items[guid].extra == extra, f"the extras of {guid} changed"
 
 
 def make_world(data: st.DataObject, count: int) -> World:
@@ -228,6 +280,8 @@ def make_world(data: st.DataObject, count: int) -> World:
     replicas: list[Replica] = []
     world = World(server=copy_tree(seed), replicas=replicas)
     world.created |= set(seed.items) - set(USER_ROOTS)
+    world.hidden_values = {g: replace(seed.items[g]) for g in HIDDEN_SEEDS}
+    world.extras = {g: dict(i.extra) for g, i in seed.items.items() if i.extra}
     for index in range(count):
         hidden = frozenset({MENU}) if index % 2 == 0 else frozenset()
         browser = tree(roots=[r for r in USER_ROOTS if r not in hidden])
@@ -247,7 +301,6 @@ def make_world(data: st.DataObject, count: int) -> World:
 @given(st.data(), st.integers(2, 3))
 def test_replicas_converge_and_nothing_is_lost(data, count):
     world = make_world(data, count)
-    seed = seed_server()
     for replica in world.replicas:  # every device's first sync
         world.sync(replica)
     seed_titles = [i.title for i in world.server.items.values() if i.title == "Seed one"]
@@ -255,14 +308,17 @@ def test_replicas_converge_and_nothing_is_lost(data, count):
 
     for _ in range(data.draw(st.integers(1, 12))):
         replica = data.draw(st.sampled_from(world.replicas))
-        if data.draw(st.integers(0, 3)) == 0:
+        action = data.draw(st.integers(0, 4))
+        if action == 0:
             world.sync(replica)
+        elif action == 1:
+            peer_edit(world, data)
         else:
             edit(world, replica, data)
     for _ in range(2):
         for replica in world.replicas:
             world.sync(replica)
-    check_converged(world, seed)
+    check_converged(world)
 
 
 @PROPERTY_SETTINGS
