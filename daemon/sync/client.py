@@ -241,7 +241,7 @@ class SyncClient:
         bundle = keys.for_collection(collection)
         records: list[IncomingRecord] = []
         skipped: list[SkippedRecord] = []
-        for bso in bsos:
+        for bso in _newest_per_id(bsos):
             try:
                 records.append(_decrypt_record(bso, bundle))
             except RecordCryptoError as error:
@@ -274,6 +274,15 @@ class SyncClient:
         if self._info is not None:
             self._info[collection] = modified
         return modified
+
+
+def _newest_per_id(bsos: list[ServerBso]) -> list[ServerBso]:
+    """One BSO per id (a record rewritten between two pages shows up twice), in order."""
+    newest: dict[str, ServerBso] = {}
+    for bso in bsos:
+        if bso.id not in newest or bso.modified >= newest[bso.id].modified:
+            newest[bso.id] = bso
+    return sorted(newest.values(), key=lambda bso: bso.modified)
 
 
 def _decrypt_record(bso: ServerBso, bundle: KeyBundle) -> IncomingRecord:
