@@ -93,10 +93,12 @@ async function busy(buttons, work) {
 $('web-signin').addEventListener('click', () => {
   const params = serverParams();
   if (params === null) return;
+  // login.web.begin takes the accounts server only (docs/ipc.md).
+  const webParams = params.server ? { server: params.server } : {};
   busy([$('web-signin')], async () => {
     let begun;
     try {
-      begun = await call('login.web.begin', params);
+      begun = await call('login.web.begin', webParams);
     } catch (error) {
       if (error.code === 'not-connected') throw error;
       $('other-ways').open = true;

@@ -229,7 +229,11 @@ export class DaemonLink {
       const code = error instanceof RpcError ? error.code : 'failed';
       reply = errorMessage(id, code, error.message || 'The request failed.');
     }
-    if (this.#port === port) this.#post(port, reply);
+    if (this.#port !== port) return;
+    if (!this.#post(port, reply)) {
+      // Chromium refuses messages over 64 MiB; the daemon still gets an answer.
+      this.#post(port, errorMessage(id, 'too-large', `The answer to ${method} is too large to send.`));
+    }
   }
 
   #settle(id, action) {

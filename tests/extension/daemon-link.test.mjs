@@ -238,6 +238,20 @@ test('malformed messages are dropped; malformed requests get a bad-request answe
   assert.equal(failing.connections.at(-1).state, 'connected');
 });
 
+test('an answer the port refuses is replaced by a too-large error', async () => {
+  const env = setup({ onRequest: async () => ({ tree: 'huge' }) });
+  const port = await connected(env);
+  const post = port.postMessage.bind(port);
+  port.postMessage = (message) => {
+    if (message.result?.tree === 'huge') throw new Error('Message exceeded maximum allowed size of 64MiB.');
+    post(message);
+  };
+  port.deliver({ id: 'd3', method: 'tree.get', params: {} });
+  await tick();
+  assert.deepEqual(port.sent.at(-1).error.code, 'too-large');
+  assert.equal(port.sent.at(-1).id, 'd3');
+});
+
 test('status notifications are passed on; a connection that lasted resets the backoff', async () => {
   const env = setup();
   const port = await connected(env);
