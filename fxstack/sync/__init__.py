@@ -42,8 +42,7 @@ class SyncServer:
         self, *, db_path: Path | None, verify_token: TokenVerifier, faults: Faults | None = None
     ) -> None:
         self.db = StorageDB(db_path)
-        self.tokens = TokenServer(verify_token)
-        self.tokens.use_uid_allocator(self._allocate_uid)
+        self.tokens = TokenServer(verify_token, allocate_uid=self._allocate_uid)
         self.limits = Limits()
         self.storage = StorageService(self.db, self.tokens, self.limits)
         self.faults = faults if faults is not None else Faults()

@@ -108,25 +108,18 @@ def parse_key_id(value: str) -> tuple[int, str]:
 
 
 class TokenServer:
-    def __init__(self, verify_token: TokenVerifier, *, duration: int = 3600) -> None:
+    def __init__(
+        self,
+        verify_token: TokenVerifier,
+        *,
+        allocate_uid: Callable[[], int],  # a fresh storage uid, never used before
+        duration: int = 3600,
+    ) -> None:
         self._verify = verify_token
+        self._allocate_uid = allocate_uid
         self.duration = duration
         self.users: dict[str, TokenUser] = {}
         self.tokens: dict[str, IssuedToken] = {}
-        self._allocate_uid: Callable[[], int] = self._counter()
-
-    @staticmethod
-    def _counter() -> Callable[[], int]:
-        state = {"next": 0}
-
-        def allocate() -> int:
-            state["next"] += 1
-            return state["next"]
-
-        return allocate
-
-    def use_uid_allocator(self, allocate: Callable[[], int]) -> None:
-        self._allocate_uid = allocate
 
     # -- state changes used by tests -------------------------------------------------
 
