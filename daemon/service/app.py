@@ -36,7 +36,6 @@ from daemon.settings import MenuPlacement, Settings, load_settings, save_setting
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE = 10.0  # seconds a running sync may take to finish when the daemon stops
-SYNC_WAIT_LIMIT = 900.0  # seconds ``sync.now`` with ``wait`` waits at most
 
 Method = Callable[[Connection, dict[str, Any]], Awaitable[Any]]
 
@@ -116,27 +115,30 @@ class DaemonService:
             self._load_account()
 
     async def stop(self) -> None:
-        """Stop taking connections, let a running sync finish briefly, then end it all.
+        """Stop cleanly: no new connections, browsers let go, a running sync given a few
+        seconds to finish (then abandoned), and only then the lock released.
 
-        A sync cut short is safe: the engine commits its state in one transaction at the
-        end, so the next sync redoes whatever was interrupted.
+        An abandoned sync is safe: the engine records new browser ids as they come and
+        commits its state in one transaction at the end, so the next sync finishes the job.
+        Browsers are let go first so that a sync waiting on one ends at once.
         """
         log.info("stopping")
-        task = self._scheduler_task
-        if task is not None:
-            if self.scheduler.busy:
-                log.info("waiting up to %.0f s for the running sync", SHUTDOWN_GRACE)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.scheduler.idle(), SHUTDOWN_GRACE)
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
         try:
+            await self.listener.stop_accepting()
             await asyncio.gather(*(_close(connection) for connection in list(self._connections)))
-            await self.listener.stop()
+            task = self._scheduler_task
+            if task is not None:
+                if self.scheduler.busy:
+                    log.info("waiting up to %.0f s for the running sync", SHUTDOWN_GRACE)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.scheduler.idle(), SHUTDOWN_GRACE)
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         finally:
             self.signin.drop()
             self.jobs.close()
+            self.listener.release()
 
     # -- connections ---------------------------------------------------------------------
 

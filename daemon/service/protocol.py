@@ -440,14 +440,40 @@ def _snapshot_restore(params: dict[str, Any]) -> dict[str, Any]:
     return {"id": snapshot_id}
 
 
+_CLIENT_ID_RE = re.compile(r"^[0-9a-f]{16}$")
+_STATE_RE = re.compile(r"^[A-Za-z0-9_-]{16,512}$")
+_AUTH_CODE_RE = re.compile(r"^[0-9a-f]{64}$")
+_UID_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
 def _login_web_begin(params: dict[str, Any]) -> dict[str, Any]:
-    _only(params, "server")
-    return {"server": _string(params, "server", max_length=2048, required=False)}
+    _only(params, "server", "client_id")
+    client_id = _string(params, "client_id", max_length=16, required=False)
+    if client_id is not None and not _CLIENT_ID_RE.match(client_id):
+        raise _bad("'client_id' must be 16 hexadecimal digits.")
+    return {
+        "server": _string(params, "server", max_length=2048, required=False),
+        "client_id": client_id,
+    }
 
 
 def _login_web_complete(params: dict[str, Any]) -> dict[str, Any]:
-    _only(params, "state", "message")
-    return dict(params)
+    """What the account page reported: its code and state, and who it said signed in."""
+    _only(params, "state", "code", "login")
+    state, code = params.get("state"), params.get("code")
+    if not isinstance(state, str) or not _STATE_RE.match(state):
+        raise _bad("'state' is not the state of a sign-in.")
+    if not isinstance(code, str) or not _AUTH_CODE_RE.match(code):
+        raise _bad("'code' must be the account page's code (64 hexadecimal digits).")
+    login = params.get("login")
+    if not isinstance(login, dict) or set(login) - {"uid", "email", "verified"}:
+        raise _bad("'login' must be {uid, email} from the account page.")
+    uid, email = login.get("uid"), login.get("email")
+    if not isinstance(uid, str) or not _UID_RE.match(uid):
+        raise _bad("'login.uid' must be 32 hexadecimal digits.")
+    if not isinstance(email, str) or not _EMAIL_RE.match(email):
+        raise _bad("'login.email' does not look like an email address.")
+    return {"state": state, "code": code, "login": {"uid": uid, "email": email}}
 
 
 METHODS: dict[str, MethodSpec] = {

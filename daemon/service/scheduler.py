@@ -266,7 +266,8 @@ class Scheduler:
             return True
         except BrowserSideError as failure:
             log.warning("the browser failed its part of a sync: %s", failure.message)
-            self._due[profile_id] = self._clock.now() + self._policy.delay(1, self._rng)
+            if profile_id in self._jobs.connected_profiles():
+                self._due[profile_id] = self._clock.now() + self._policy.delay(1, self._rng)
             problem = Problem("browser", failure.message)
             self._status.sync_failed(profile_id, self._clock.wall_ms(), problem, account_wide=False)
             return True

@@ -156,16 +156,20 @@ class UnixSocketTransport:
     async def start(self, on_connection: ConnectionCallback) -> None:
         check_runtime_dir(self.path.parent, self._own_uid)
         remove_stale_socket(self.path)
+        # Bound and listening under a temporary name, then renamed into place: whoever
+        # sees the socket's name can connect (the native host waits for it to appear).
+        staging = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        remove_stale_socket(staging)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         previous = os.umask(0o177)  # the socket is born 0600: no window where others may connect
         try:
-            sock.bind(str(self.path))
+            sock.bind(str(staging))
         except OSError:
             sock.close()
             raise
         finally:
             os.umask(previous)
-        os.chmod(self.path, 0o600)
+        os.chmod(staging, 0o600)
 
         async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             try:
@@ -176,7 +180,12 @@ class UnixSocketTransport:
                 return
             await on_connection(reader, writer)
 
-        self._server = await asyncio.start_unix_server(accept, sock=sock, limit=2**16)
+        try:
+            self._server = await asyncio.start_unix_server(accept, sock=sock, limit=2**16)
+            os.replace(staging, self.path)
+        except BaseException:
+            staging.unlink(missing_ok=True)
+            raise
 
     async def close(self) -> None:
         if self._server is not None:
@@ -284,8 +293,15 @@ class Listener:
             raise
         log.info("listening on %s", self.paths.socket_path)
 
+    async def stop_accepting(self) -> None:
+        """Close the socket (and remove it); the lock stays held until ``release``."""
+        await self._transport.close()
+
+    def release(self) -> None:
+        self._lock.release()
+
     async def stop(self) -> None:
         try:
-            await self._transport.close()
+            await self.stop_accepting()
         finally:
-            self._lock.release()
+            self.release()

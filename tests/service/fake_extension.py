@@ -133,6 +133,8 @@ class FakeExtension:
         self.requests_seen: list[str] = []
         self.hello_answer: dict[str, Any] | None = None
         self._status_changed = asyncio.Event()
+        self._asked = asyncio.Event()
+        self.unanswered: set[str] = set()  # methods this extension never answers
         self._ids = itertools.count(1)
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._reader: asyncio.StreamReader
@@ -208,6 +210,13 @@ class FakeExtension:
             lambda s: s["state"] != "syncing", after=position + 1, within=within
         )
 
+    async def wait_asked(self, method: str, *, within: float = 30) -> None:
+        """Wait (bounded) until the daemon has sent ``method``."""
+        async with asyncio.timeout(within):
+            while method not in self.requests_seen:
+                self._asked.clear()
+                await self._asked.wait()
+
     async def _read_loop(self) -> None:
         while True:
             header = await self._reader.readexactly(4)
@@ -215,6 +224,9 @@ class FakeExtension:
             message = json.loads(payload)
             if "method" in message and "id" in message:
                 self.requests_seen.append(message["method"])
+                self._asked.set()
+                if message["method"] in self.unanswered:
+                    continue
                 await self.send({"id": message["id"], "result": self._answer(message)})
             elif "method" in message:
                 if message["method"] == "status":

@@ -518,3 +518,39 @@ async def test_restoring_needs_the_snapshots_browser(daemon: DaemonProcess, stac
         assert "no snapshot" in answer["error"]["message"].lower()
     finally:
         await cli.close()
+
+
+@needs_engine
+async def test_sigterm_during_a_sync_stops_promptly_and_the_next_daemon_finishes_it(
+    daemon: DaemonProcess, stack_thread
+) -> None:
+    from tests.e2e.remote import RemoteBookmarks
+
+    create_account(stack_thread, verification="none")
+    RemoteBookmarks(stack_thread, EMAIL).set_up()
+    stuck = FakeExtension("p-stuck")
+    stuck.tree.create("1", "Pending", "https://pending.example/")
+    stuck.unanswered.add("tree.get")  # the browser never answers: the sync hangs there
+    await stuck.connect(daemon.paths.socket_path)
+    try:
+        await stuck.request(
+            "login.password", {"email": EMAIL, "password": PASSWORD, "server": stack_thread.url}
+        )
+        await stuck.wait_asked("tree.get")
+        started = time.monotonic()
+        assert daemon.stop() == 0
+        assert time.monotonic() - started < 5  # not the 60 s tree.get timeout
+        assert not daemon.paths.socket_path.exists()
+    finally:
+        await stuck.close()
+
+    daemon.process = daemon.spawn()
+    daemon._wait_ready()
+    extension = FakeExtension("p-stuck", stuck.tree)
+    await extension.connect(daemon.paths.socket_path)
+    try:
+        assert (await extension.wait_synced())["state"] == "idle"
+    finally:
+        await extension.close()
+    titles = [r["title"] for r in RemoteBookmarks(stack_thread, EMAIL).find(type="bookmark")]
+    assert titles == ["Pending"]
