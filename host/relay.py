@@ -13,6 +13,7 @@ reached or a peer broke the framing, 2 when the caller is not allowed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -59,15 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     except (DaemonUnavailableError, OSError) as error:
         _complain(str(error))
         # Tell the extension why, so it can show the user something better than
-        # "native host has exited".
-        _write_to_browser(
-            encode_json(
-                {
-                    "method": "host.error",
-                    "params": {"code": "daemon-unavailable", "message": str(error)},
-                }
-            )
-        )
+        # "native host has exited" (unless the browser has gone already).
+        notice = {
+            "method": "host.error",
+            "params": {"code": "daemon-unavailable", "message": str(error)},
+        }
+        with contextlib.suppress(OSError):
+            _write_to_browser(encode_json(notice))
         return EXIT_FAILURE
     with sock:
         hello = {"method": "host.hello", "params": {"origin": origin, "host_version": HOST_VERSION}}

@@ -97,3 +97,26 @@ def test_the_host_starts_the_real_daemon(start_host, host_env: dict[str, str]) -
         assert daemon_running(home)  # it outlives the host
     finally:
         stop_daemon(home)
+
+
+def test_a_browser_gone_before_the_error_notice_gets_no_traceback(
+    host_env: dict[str, str],
+) -> None:
+    import subprocess
+
+    env = dict(host_env)
+    env[DAEMON_COMMAND_ENV] = json.dumps(["/nonexistent/foxbridge-daemon"])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "host", EXTENSION_ORIGIN],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # the browser's end of the pipe is gone
+    _, stderr = process.communicate(timeout=10)
+    assert process.returncode == 1
+    assert b"Traceback" not in stderr
+    assert b"Cannot start the foxbridge daemon" in stderr
