@@ -91,15 +91,18 @@ def relay(sock: socket.socket) -> int:
 def _run_pump(
     pump: Callable[[socket.socket], None], sock: socket.socket, outcome: SimpleQueue[int]
 ) -> None:
+    status = EXIT_FAILURE
     try:
         pump(sock)
+        status = EXIT_OK
     except FramingError as error:
         _complain(str(error))
-        outcome.put(EXIT_FAILURE)
     except OSError:
-        outcome.put(EXIT_OK)  # a peer went away mid-write: the connection is over
-    else:
-        outcome.put(EXIT_OK)
+        status = EXIT_OK  # a peer went away mid-write: the connection is over
+    except Exception as error:  # a bug: report its kind only (never message content)
+        _complain(f"internal error ({type(error).__name__}).")
+    finally:
+        outcome.put(status)  # the main thread waits for this, whatever happened
 
 
 def _browser_to_daemon(sock: socket.socket) -> None:
