@@ -31,6 +31,7 @@ from daemon.service.scheduler import Scheduler
 from daemon.service.server import Listener
 from daemon.service.signin import SignInFlow
 from daemon.service.status import StatusBoard
+from daemon.service.web_signin import WebSignIn
 from daemon.settings import MenuPlacement, Settings, load_settings, save_settings
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class DaemonService:
             debounce=debounce,
         )
         self.signin = SignInFlow(paths, http, self.clock, self._signed_in)
+        self.web_signin = WebSignIn(paths, http, self.clock, self._signed_in)
         self.listener = Listener(paths, self._on_stream)
         self._connections: set[Connection] = set()
         self._scheduler_task: asyncio.Task[None] | None = None
@@ -75,8 +77,8 @@ class DaemonService:
             "status": self._status,
             "login.password": self._login_password,
             "login.code": self._login_code,
-            "login.web.begin": self._login_web,
-            "login.web.complete": self._login_web,
+            "login.web.begin": self._login_web_begin,
+            "login.web.complete": self._login_web_complete,
             "logout": self._logout,
             "sync.now": self._sync_now,
             "sync.pause": self._pause,
@@ -227,17 +229,17 @@ class DaemonService:
         self.status.set_account(email=account.email, server=account.servers.content_url)
         self.scheduler.signed_in_now()
 
-    async def _login_web(self, connection: Connection, params: dict[str, Any]) -> Any:
-        raise ProtocolError(
-            ErrorCode.NOT_AVAILABLE,
-            "Signing in on Mozilla's web page is not available yet; "
-            "use 'Other ways to sign in' (email and password).",
-        )
+    async def _login_web_begin(self, connection: Connection, params: dict[str, Any]) -> Any:
+        return await self.web_signin.begin(params["server"], params["client_id"])
+
+    async def _login_web_complete(self, connection: Connection, params: dict[str, Any]) -> Any:
+        return await self.web_signin.complete(params["state"], params["code"], params["login"])
 
     async def _logout(self, connection: Connection, params: dict[str, Any]) -> Any:
         from daemon.fxa.account import load_account
 
         self.signin.drop()
+        self.web_signin.drop()
         self.scheduler.signed_out()
         self.jobs.forget_session()
         try:

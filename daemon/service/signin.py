@@ -9,6 +9,7 @@ drops them. The password is never logged, written, or put in an error message; t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -61,21 +62,42 @@ class SignInFlow:
         self._clock = clock
         self._on_signed_in = on_signed_in
         self._pending: PendingSignIn | None = None
+        self._expiry: asyncio.Task[None] | None = None
 
     @property
     def pending(self) -> PendingSignIn | None:
         if self._pending is not None and self._clock.now() >= self._pending.expires:
-            log.info("a sign-in waiting for a code expired; its password is dropped")
-            self._pending = None
+            self.drop()
         return self._pending
 
     def drop(self) -> None:
+        """Forget the waiting sign-in and its password."""
+        if self._pending is not None:
+            log.info("a sign-in waiting for a code was dropped with its password")
         self._pending = None
+        if self._expiry is not None and self._expiry is not asyncio.current_task():
+            self._expiry.cancel()
+        self._expiry = None
+
+    def _keep(self, pending: PendingSignIn) -> None:
+        """Hold ``pending`` until its code comes, and drop it when it expires even if
+        nobody asks again (the password must not linger in memory)."""
+        if self._pending is pending:
+            return
+        self.drop()
+        self._pending = pending
+
+        async def expire() -> None:
+            await self._clock.sleep(pending.expires - self._clock.now())
+            if self._pending is pending:
+                self.drop()
+
+        self._expiry = asyncio.get_running_loop().create_task(expire())
 
     async def with_password(
         self, email: str, password: str, server: str | None, token_server: str | None
     ) -> dict[str, Any]:
-        self._pending = None
+        self.drop()
         servers = await self._servers(server, token_server)
         return await self._attempt(
             PendingSignIn(email, password, servers, self._clock.now() + PENDING_LIFETIME), None
@@ -109,11 +131,11 @@ class SignInFlow:
             )
         except FoxbridgeError:
             if code is None:
-                self._pending = None  # a wrong password is not kept; a wrong code may retry
+                self.drop()  # a wrong password is not kept; a wrong code may be retried
             raise
         if isinstance(outcome, CodeRequired):
-            self._pending = pending
+            self._keep(pending)
             return {"state": "code-required", "kind": outcome.kind}
-        self._pending = None
+        self.drop()
         await self._on_signed_in(outcome)
         return {"state": "signed-in"}

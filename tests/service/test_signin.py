@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 
@@ -72,6 +74,17 @@ async def test_the_password_is_dropped_after_ten_minutes(flow, login) -> None:
     with pytest.raises(NoPendingSignInError):
         await flow.with_code("123456")
     assert len(login.calls) == 1
+
+
+async def test_the_password_does_not_linger_when_nobody_comes_back(flow, login) -> None:
+    login.outcomes = [CodeRequired("email")]
+    await flow.with_password("a@example.com", "pw-123", None, None)
+    held = flow._pending
+    assert held is not None
+    flow.clock.advance(PENDING_LIFETIME)
+    for _ in range(5):  # let the expiry task run
+        await asyncio.sleep(0)
+    assert flow._pending is None  # dropped by the timer, not on the next access
 
 
 async def test_a_wrong_code_may_be_retried_but_a_wrong_password_is_not_kept(flow, login) -> None:
