@@ -60,10 +60,7 @@ R11 Cycles. Concurrent moves that would make a cycle are undone for the item clo
 
 from __future__ import annotations
 
-import gc
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum, auto
 from typing import TypeVar
@@ -77,6 +74,7 @@ from .model import (
     Kind,
     Tree,
     Validity,
+    gc_paused,
     new_guid,
 )
 
@@ -124,21 +122,8 @@ def merge(
     ``hidden_roots`` are user roots the browser does not show (e.g. ``menu``): the local
     side has no opinion about anything under them (R8).
     """
-    with _cyclic_gc_paused():
+    with gc_paused():
         return _Merger(base, local, remote, hidden_roots).run()
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """A large merge allocates hundreds of thousands of objects but makes no reference
-    cycles; without this pause the cyclic collector rescans the whole heap many times."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class _Opinion(Enum):

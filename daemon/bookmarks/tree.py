@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .model import (
     PLACES_ROOT,
@@ -49,6 +49,7 @@ from .model import (
     Item,
     Kind,
     Tree,
+    gc_paused,
     is_valid_guid,
     new_guid,
 )
@@ -70,7 +71,8 @@ class RemoteTree:
 
 def build_remote_tree(records: Iterable[RemoteRecord]) -> RemoteTree:
     """The remote ``Tree`` from the mirror's records (live ones and tombstones)."""
-    return _Builder(records).build()
+    with gc_paused():
+        return _Builder(records).build()
 
 
 class _Builder:
@@ -94,8 +96,7 @@ class _Builder:
             if record.item is None:
                 self.tombstones.add(guid)
             else:
-                # Copies: the builder rewrites parents and children.
-                self.live[guid] = replace(record.item, children=list(record.item.children))
+                self.live[guid] = record.item.copy()  # the builder rewrites structure
 
     def build(self) -> RemoteTree:
         self._rekey_invalid_guids()

@@ -30,7 +30,7 @@ TITLES = ("alpha", "beta", "gamma")
 URLS = ("https://a.example/", "https://b.example/", "https://c.example/")
 
 PROPERTY_SETTINGS = settings(
-    max_examples=40,
+    max_examples=150,
     deadline=None,
     derandomize=True,  # the same examples on every run
     suppress_health_check=[HealthCheck.too_slow],
