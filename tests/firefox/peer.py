@@ -32,6 +32,10 @@ PLACES_ROOTS = {
 }
 
 
+# Pref families Firefox resets when an account signs out.
+RESET_ON_SIGN_OUT = ("services.sync.", "identity.fxaccounts.", "identity.sync.")
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -99,6 +103,14 @@ class FirefoxAccount:
     kid: str
 
 
+@dataclass(frozen=True)
+class Validation:
+    """The problems Firefox's merger found in the server's tree during one sync."""
+
+    checked: int  # records looked at (items and tombstones)
+    problems: dict[str, int]
+
+
 class FirefoxPeer:
     def __init__(self, profile_dir: Path, stack_url: str) -> None:
         self.profile_dir = profile_dir
@@ -106,6 +118,7 @@ class FirefoxPeer:
         self.port = _free_port()
         self._process: subprocess.Popen[bytes] | None = None
         self.client: Any = None
+        self.last_validation: Validation | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -210,31 +223,79 @@ class FirefoxPeer:
             """
             const { getFxAccountsSingleton } = ChromeUtils.importESModule(
               "resource://gre/modules/FxAccounts.sys.mjs");
-            await getFxAccountsSingleton()._internal.setSignedInUser(args[0]);
+            // Signing out resets the endpoints and every services.sync pref: put ours
+            // back, and make FxA build its client again from them.
+            for (const [name, value] of Object.entries(args[1])) {
+              if (typeof value === "boolean") Services.prefs.setBoolPref(name, value);
+              else if (typeof value === "number") Services.prefs.setIntPref(name, value);
+              else Services.prefs.setStringPref(name, value);
+            }
+            const accounts = getFxAccountsSingleton();
+            accounts.resetFxAccountsClient();
+            await accounts._internal.setSignedInUser(args[0]);
             await Weave.Service.promiseInitialized;
             Weave.Service.configure();
             return true;
             """,
             user,
+            {
+                k: v
+                for k, v in _prefs(self.stack_url, self.port).items()
+                if k.startswith(RESET_ON_SIGN_OUT)
+            },
         )
 
+    def sign_out(self) -> None:
+        """Sign out and let Sync forget the account (its mirror, sync ids and keys), as
+        "Disconnect" does; a no-op when nobody is signed in."""
+        self.run(
+            """
+            const { getFxAccountsSingleton } = ChromeUtils.importESModule(
+              "resource://gre/modules/FxAccounts.sys.mjs");
+            const accounts = getFxAccountsSingleton();
+            if (!(await accounts.getSignedInUser())) return false;
+            const topic = "weave:service:start-over:finish";
+            const forgotten = new Promise(resolve => {
+              const observer = () => { Services.obs.removeObserver(observer, topic); resolve(); };
+              Services.obs.addObserver(observer, topic);
+            });
+            await accounts.signOut(true);
+            await forgotten;
+            return true;
+            """
+        )
+        self.last_validation = None
+
     def sync(self) -> None:
-        """One bookmarks sync; raises unless Firefox reports complete success."""
+        """One bookmarks sync; raises unless Firefox reports complete success.
+
+        When Firefox merges (something changed on either side), its merger checks the
+        whole server tree it mirrors and reports the problems it found; they are kept for
+        ``validation_problems()``.
+        """
         outcome = self.run(
             """
             const { Services } = globalThis;
             const errors = [];
+            let validation = null;
             const topics = ["weave:engine:sync:error", "weave:service:sync:error"];
             const observer = (subject, topic, data) => errors.push(topic + " " + data);
+            const validated = (subject, topic, data) => {
+              if (data !== "bookmarks") return;
+              const { problems, checked } = subject.wrappedJSObject.object;
+              validation = { checked, problems: problems.map(p => [p.name, p.count]) };
+            };
             for (const t of topics) Services.obs.addObserver(observer, t);
+            Services.obs.addObserver(validated, "weave:engine:validate:finish");
             try {
               while (Weave.Service.locked) await new Promise(r => setTimeout(r, 50));
               await Weave.Service.sync({ engines: ["bookmarks"], why: "user" });
             } finally {
               for (const t of topics) Services.obs.removeObserver(observer, t);
+              Services.obs.removeObserver(validated, "weave:engine:validate:finish");
             }
             return { service: Weave.Status.service, sync: Weave.Status.sync,
-                     engines: Weave.Status.engines, errors };
+                     engines: Weave.Status.engines, errors, validation };
             """
         )
         ok = (
@@ -245,6 +306,12 @@ class FirefoxPeer:
         )
         if not ok:
             raise AssertionError(f"Firefox sync failed: {outcome}\n{self.sync_log_tail()}")
+        validation = outcome["validation"]
+        self.last_validation = (
+            None
+            if validation is None
+            else Validation(validation["checked"], dict(validation["problems"]))
+        )
 
     def sync_log_tail(self, lines: int = 60) -> str:
         logs = sorted((self.profile_dir / "weave" / "logs").glob("*.txt"))
@@ -253,33 +320,19 @@ class FirefoxPeer:
         return "\n".join(logs[-1].read_text(errors="replace").splitlines()[-lines:])
 
     def validation_problems(self) -> dict[str, int]:
-        """Firefox's own bookmark validator on the server's tree: problem name → count."""
-        return self.run(
-            """
-            const { BookmarkValidator } = ChromeUtils.importESModule(
-              "resource://services-sync/bookmark_validator.sys.mjs");
-            const engine = Weave.Service.engineManager.get("bookmarks");
-            const collection = engine.itemSource();
-            const records = [];
-            collection.full = true;
-            collection.recordHandler = r => records.push(r);
-            await collection.getBatched();
-            const items = [];
-            for (const r of records) {
-              const rec = new engine._recordObj(collection.uri.spec, r.id);
-              rec.deserialize(r.serialize ? r.serialize() : JSON.stringify(r.data || r));
-              await rec.decrypt(Weave.Service.collectionKeys.keyForCollection("bookmarks"));
-              items.push(rec.cleartext);
-            }
-            const validator = new BookmarkValidator();
-            const result = await validator.inspectServerRecords(items);
-            const counts = {};
-            for (const { name, count } of result.problemData.getSummary(true)) {
-              if (count) counts[name] = count;
-            }
-            return counts;
-            """
-        )
+        """What Firefox's validator found wrong in the server's bookmark tree at the last
+        sync: problem name → count (empty when the tree is sound).
+
+        Firefox ESR 153 has no stand-alone bookmark validator module any more; its
+        validator is the merger's remote-tree builder, which checks every record Firefox
+        mirrors from the server (the whole collection) for orphans, misparented roots,
+        multiple parents, non-folder parents, parent/child disagreements and missing
+        children. It runs only when a sync merges, so call this after a ``sync()`` that
+        downloaded something.
+        """
+        if self.last_validation is None:
+            raise AssertionError("Firefox's last sync merged nothing, so nothing was validated")
+        return self.last_validation.problems
 
     # -- bookmarks ---------------------------------------------------------------------
 
