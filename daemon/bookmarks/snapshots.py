@@ -88,9 +88,12 @@ class Snapshots:
             self.folder.chmod(0o700)
         now = time.time()
         snapshot_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + "-" + secrets.token_hex(3)
+        # Strictly increasing creation times keep "newest first" exact within a millisecond.
+        newest = self.list()
+        created = max(int(now * 1000), newest[0].created + 1 if newest else 0)
         info = SnapshotInfo(
             id=snapshot_id,
-            created=int(now * 1000),
+            created=created,
             profile=profile,
             reason=reason,
             local_count=local_count,
