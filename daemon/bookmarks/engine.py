@@ -38,6 +38,7 @@ from daemon.errors import FoxbridgeError, ServerError
 from daemon.settings import MenuPlacement, Settings
 from daemon.sync.client import OutgoingRecord, SyncClient
 from daemon.sync.errors import NodeReassignedError, PreconditionFailedError
+from daemon.sync.meta import MetaGlobal
 
 from . import brake
 from .brake import DeletionPreview
@@ -362,16 +363,31 @@ class _Sync:
         if self.dry_run and ("meta" not in info or "crypto" not in info):
             # An empty account: setting it up would write to the server.
             return ServerSetup(()), False
-        ids = await self.client.engine_ids(COLLECTION, version=ENGINE_VERSION)
+        if self.dry_run:
+            engine_ids = await self._read_engine_ids()
+        else:
+            ids = await self.client.engine_ids(COLLECTION, version=ENGINE_VERSION)
+            engine_ids = (ids.global_sync_id, ids.engine_sync_id, ids.keys_fingerprint)
         info = await self.client.info_collections() if "meta" not in info else info
         server = ServerSetup(
-            (ids.global_sync_id, ids.engine_sync_id, ids.keys_fingerprint),
+            engine_ids,
             info.get("meta"),
             info.get("crypto"),
         )
         if known is not None and known.engine_ids != server.engine_ids:
             self._start_afresh(state, "the server's bookmark data was reset")
         return server, False
+
+    async def _read_engine_ids(self) -> tuple[str, ...]:
+        """The engine's ids without writing anything (``engine_ids`` adds a missing engine
+        to meta/global, which a dry run must not)."""
+        bso = await self.client.storage.get_record("meta", "global")
+        if bso is None:
+            return ()
+        meta = MetaGlobal.from_payload(bso.payload)
+        keys = await self.client.collection_keys()
+        engine_sync_id = meta.engine_sync_id(COLLECTION, ENGINE_VERSION) or ""
+        return (meta.sync_id, engine_sync_id, keys.fingerprint())
 
     def _start_afresh(self, state: ProfileState, why: str) -> None:
         """Forget mirror and base: this sync becomes a first sync (a merge, never a wipe)."""
