@@ -513,3 +513,47 @@ async def test_first_sync_merges_both_sides(account, devices):
     assert firefox.outline()["Bookmarks bar"] == chrome.outline()["Bookmarks bar"]
     assert ("D", "https://d.example/") in firefox.outline()["Other bookmarks"]
     check_server_consistent(await account.live())
+
+
+class ForgetfulBrowser:
+    """A browser that applies every operation but loses the answer for one created node
+    (as when the extension's reply is cut short)."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.profile_id = inner.profile_id
+
+    async def read_tree(self):
+        return await self.inner.read_tree()
+
+    async def apply(self, ops):
+        created = await self.inner.apply(ops)
+        created.pop(next(iter(created)))
+        return created
+
+
+async def test_an_incomplete_apply_uploads_nothing_and_the_next_sync_recovers(account, devices):
+    from daemon.bookmarks.engine import BrowserApplyError, sync_profile
+
+    firefox, chrome = devices("firefox"), devices("chrome")
+    firefox.write(browser_tree(bar=[bm("A", "https://a.example/"), bm("B", "https://b.example/")]))
+    await account.sync(firefox)
+    chrome.write(browser_tree(other=[bm("Mine", "https://mine.example/")]))
+    before = await account.records()
+    with pytest.raises(BrowserApplyError):
+        await sync_profile(
+            ForgetfulBrowser(chrome.endpoint),
+            await account.client(),
+            chrome.store,
+            chrome.settings,
+            snapshots=chrome.snapshots,
+        )
+    assert await account.records() == before  # nothing uploaded from a half-known state
+    await account.sync(chrome)
+    await account.sync(firefox)
+    assert chrome.outline()["Bookmarks bar"] == [
+        ("A", "https://a.example/"),
+        ("B", "https://b.example/"),
+    ]
+    assert firefox.outline() == chrome.outline()
+    check_server_consistent(await account.live())
