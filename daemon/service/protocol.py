@@ -466,6 +466,8 @@ def _login_web_complete(params: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(code, str) or not _AUTH_CODE_RE.match(code):
         raise _bad("'code' must be the account page's code (64 hexadecimal digits).")
     login = params.get("login")
+    if login is None:  # the page says who signed in before its code; checked when it did
+        return {"state": state, "code": code, "login": None}
     if not isinstance(login, dict) or set(login) - {"uid", "email", "verified"}:
         raise _bad("'login' must be {uid, email} from the account page.")
     uid, email = login.get("uid"), login.get("email")

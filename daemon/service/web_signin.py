@@ -77,7 +77,7 @@ class WebSignIn:
         log.info("sign-in on the account page started (%s)", pending.origin)
         return {"url": pending.url, "origin": pending.origin, "state": pending.state}
 
-    async def complete(self, state: str, code: str, login: dict[str, str]) -> dict[str, Any]:
+    async def complete(self, state: str, code: str, login: dict[str, str] | None) -> dict[str, Any]:
         from daemon.fxa import web_login
         from daemon.fxa.login import default_device_name
 
@@ -97,7 +97,7 @@ class WebSignIn:
                 pending,
                 code=code,
                 state=state,
-                login_hint=web_login.LoginHint(uid=login["uid"], email=login["email"]),
+                login_hint=None if login is None else web_login.LoginHint(**login),
                 device_name=default_device_name(),
             )
         except FoxbridgeError as error:
