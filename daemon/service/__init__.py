@@ -9,7 +9,7 @@ Read in this order:
 - ``status`` and ``clock``: the status object, and time the scheduler can be tested with;
 - ``scheduler``: debounce, polling, backoff and pause (pure logic around a clock);
 - ``jobs``: the work itself, done with the account, the Sync client and the engine;
-- ``signin``: password sign-in over IPC;
+- ``signin`` and ``web_signin``: password sign-in, and sign-in on the account page;
 - ``app``: all of it put together, and the IPC methods;
 - ``client``: the command line's way to ask the running daemon.
 """

@@ -153,7 +153,12 @@ class Connection:
                     ErrorCode.INTERNAL, "The daemon hit an unexpected error; see its log."
                 ),
             )
-        await self._send(reply)
+        try:
+            frame = protocol.encode_frame(reply)
+        except ProtocolError as problem:  # a result over 64 MiB: say so instead
+            log.warning("%r: the answer to %s is too large", self, request.method)
+            frame = protocol.encode_frame(protocol.error(request.id, problem))
+        await self._write(frame)
 
     async def _notice(self, notification: Notification) -> None:
         try:
@@ -171,13 +176,12 @@ class Connection:
     # -- writing ---------------------------------------------------------------------------
 
     async def _send(self, message: Mapping[str, Any]) -> None:
+        """Send one message; a message over the size limit raises ``ProtocolError``."""
+        await self._write(protocol.encode_frame(message))
+
+    async def _write(self, frame: bytes) -> None:
         if self.closed.is_set():
             return
-        try:
-            frame = protocol.encode_frame(message)
-        except ProtocolError as problem:
-            request_id = message.get("id")
-            frame = protocol.encode_frame(protocol.error(request_id, problem))
         async with self._write_lock:
             try:
                 self._writer.write(frame)
@@ -192,10 +196,11 @@ class Connection:
         if self.closed.is_set():
             raise ConnectionClosedError()
         request_id = self._ids.next()
+        frame = protocol.encode_frame(protocol.request(request_id, method, params))
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
         try:
-            await self._send(protocol.request(request_id, method, params))
+            await self._write(frame)
             return await asyncio.wait_for(future, answer_within)
         except TimeoutError:
             raise ProtocolError(

@@ -44,6 +44,10 @@ class EchoHandler:
             return await connection.call(
                 "tree.get", {}, answer_within=request.params.get("timeout", 5)
             )
+        if request.method == "big":
+            return "x" * request.params["size"]
+        if request.method == "ask_big":
+            return await connection.call("tree.apply", {"ops": ["x" * request.params["size"]]})
         if request.method == "boom":
             raise RuntimeError("secret internal detail")
         raise ProtocolError("unknown-method", "no such method", request_id=request.id)
@@ -268,3 +272,19 @@ async def test_a_connection_from_another_uid_is_closed_unheard(
     assert reached == [] and handler.closed == 0
     peer.close()
     await listener.stop()
+
+
+async def test_an_answer_or_a_request_over_the_limit_becomes_a_clear_error(
+    paths: Paths, listening: EchoHandler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(protocol, "MAX_FRAME_BYTES", 1000)
+    peer = await Peer.connect(paths)
+    await peer.send({"id": "e1", "method": "big", "params": {"size": 2000}})
+    answer = await peer.receive()
+    assert answer["id"] == "e1" and answer["error"]["code"] == "too-large"
+    await peer.send({"id": "e2", "method": "ask_big", "params": {"size": 2000}})
+    answer = await peer.receive()  # the daemon never sent the oversize request
+    assert answer["id"] == "e2" and answer["error"]["code"] == "too-large"
+    await peer.send({"id": "e3", "method": "big", "params": {"size": 10}})
+    assert await peer.receive() == {"id": "e3", "result": "x" * 10}
+    peer.close()
