@@ -68,7 +68,8 @@ def test_a_firefox_record_appears_in_the_right_folder_and_position(
     remote.insert("toolbar", 1, title="From Firefox", url="https://firefox.example/")
     folder = remote.insert("unfiled", 0, title="Firefox folder")
     remote.insert(folder, 0, title="Inside", url="https://inside.example/")
-    sync_now(e2e)
+    popup = profile.open_page("popup.html")
+    popup.get_by_role("button", name="Sync now").click()
 
     wait_until(lambda: bar_titles(profile) == ["A", "From Firefox", "B"], "the bar's new order")
     [inside] = wait_until(lambda: profile.find(title="Inside"), "the nested bookmark")
