@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 
 from daemon.fxa.credentials import StaticCredentials, SyncKey
-from daemon.sync.client import SyncClient
+from daemon.sync.client import OutgoingRecord, SyncClient
 from fxstack.testing import StackThread
 from tests.bookmarks.sync_support import check_server_consistent
 from tests.firefox.chrome_profile import ChromeProfile
@@ -36,6 +36,7 @@ pytestmark = [
     ),
 ]
 PASSWORD = "correct horse battery staple"
+ROOT_IDS = {"menu", "toolbar", "unfiled", "mobile"}
 
 
 @pytest.fixture(scope="module")
@@ -72,17 +73,40 @@ class Peers:
         sync = self.stack.stack.sync
         return sync.db.get_bso(sync.storage_uid(self.account.uid), collection, bso_id)
 
+    def server_stamps(self) -> dict[str, int]:
+        """When each bookmark record on the server was last written, by id."""
+        from fxstack.sync.db import Query
+
+        sync = self.stack.stack.sync
+        bsos, _ = sync.db.query(sync.storage_uid(self.account.uid), "bookmarks", Query())
+        return {bso.id: bso.modified for bso in bsos}
+
+    def put_records(self, *cleartexts: dict[str, Any]) -> None:
+        """Write bookmark records as some other client would, setting the account up if
+        it is empty."""
+
+        async def put() -> None:
+            async with aiohttp.ClientSession() as http:
+                client = await SyncClient.connect(self._credentials(), http=http)
+                await client.engine_ids("bookmarks", version=2)
+                records = [OutgoingRecord(c["id"], c) for c in cleartexts]
+                await client.upload("bookmarks", records, if_unmodified_since=None)
+
+        asyncio.run(put())
+
+    def _credentials(self) -> StaticCredentials:
+        return StaticCredentials(
+            f"{self.stack.url}/token",
+            SyncKey(self.account.ksync, self.account.kid),
+            self.stack.stack.fxa.issue_access_token(self.account.uid),
+        )
+
     def server_records(self) -> dict[str, dict[str, Any]]:
         """Every bookmark record on the server, decrypted, by id."""
 
         async def download() -> dict[str, dict[str, Any]]:
-            credentials = StaticCredentials(
-                f"{self.stack.url}/token",
-                SyncKey(self.account.ksync, self.account.kid),
-                self.stack.stack.fxa.issue_access_token(self.account.uid),
-            )
             async with aiohttp.ClientSession() as http:
-                client = await SyncClient.connect(credentials, http=http)
+                client = await SyncClient.connect(self._credentials(), http=http)
                 records = (await client.download("bookmarks")).records
             return {record.id: record.cleartext for record in records}
 
@@ -149,7 +173,10 @@ def test_firefox_first_then_foxbridge_adopts_its_setup(peers: Peers):
     meta, keys = peers.stored("meta", "global"), peers.stored("crypto", "keys")
     assert meta is not None and keys is not None
 
-    peers.chrome.sync()
+    firefox_wrote = peers.server_stamps()
+    report = peers.chrome.sync()
+    assert report["uploaded"] == 0  # nothing of Firefox's needed rewriting
+    assert peers.server_stamps() == firefox_wrote
     assert peers.stored("meta", "global") == meta  # adopted, not rewritten
     assert peers.stored("crypto", "keys") == keys
     outline = chrome_outline(peers.chrome.tree())
@@ -182,8 +209,15 @@ def test_foxbridge_first_then_firefox_accepts_its_setup(peers: Peers):
     meta, keys = peers.stored("meta", "global"), peers.stored("crypto", "keys")
     assert json.loads(meta.payload)["engines"]["bookmarks"]["version"] == 2
 
+    we_wrote = peers.server_stamps()
     peers.connect_firefox()
     peers.firefox.sync()
+    # Firefox repaired none of our records; it only writes its own roots (its emptied
+    # local roots count as changed, and their values win).
+    rewritten = {
+        guid for guid, stamp in peers.server_stamps().items() if we_wrote.get(guid) != stamp
+    }
+    assert rewritten <= ROOT_IDS
     assert peers.stored("meta", "global") == meta  # Firefox did not start over
     assert peers.stored("crypto", "keys") == keys
     peers.assert_server_tree_sound()
@@ -191,6 +225,38 @@ def test_foxbridge_first_then_firefox_accepts_its_setup(peers: Peers):
 
     peers.chrome.sync()  # whatever Firefox uploaded in return changes nothing for us
     peers.assert_same_bookmarks()
+
+
+def test_firefox_validator_reports_a_broken_server_tree(peers: Peers):
+    """The validator the other tests rely on is real: it sees what is wrong."""
+
+    def bookmark(guid: str, parent: str) -> dict[str, Any]:
+        url = f"https://{guid.lower()}.example/"
+        return {"id": guid, "type": "bookmark", "parentid": parent, "title": guid, "bmkUri": url}
+
+    def root(guid: str, children: list[str]) -> dict[str, Any]:
+        return {
+            "id": guid,
+            "type": "folder",
+            "parentid": "places",
+            "title": guid,
+            "children": children,
+        }
+
+    peers.put_records(
+        root("toolbar", ["missingChild", "disagreeing_"]),
+        root("unfiled", []),
+        bookmark("disagreeing_", "unfiled"),  # listed by the toolbar, claims unfiled
+        bookmark("orphanedItem", "nowhereAtAll"),  # its parent does not exist
+    )
+    peers.connect_firefox()
+    peers.firefox.sync()
+    # Firefox counts the orphan as disagreeing too: its parentid names no folder that
+    # lists it.
+    assert peers.firefox.validation_problems() == {
+        "missingChildren": 1,
+        "parentChildDisagreements": 2,
+    }
 
 
 # -- edits on both sides ---------------------------------------------------------------------
