@@ -116,6 +116,12 @@ def bench_host_start(runs: int = 20) -> None:
             host.wait()
             host.stop()
         daemon.close()
+    baseline = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        baseline.append(time.perf_counter() - started)
+    report("the interpreter alone: python -c pass (median)", ms(statistics.median(baseline)))
     report("host start → hello at the daemon (median)", ms(statistics.median(times)))
     report("host start → hello (90th percentile)", ms(statistics.quantiles(times, n=10)[-1]))
     result = subprocess.run(
