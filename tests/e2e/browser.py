@@ -55,7 +55,7 @@ class Timeout(AssertionError):
 def wait_until(
     condition: Callable[[], T | None],
     what: str,
-    timeout: float = 20.0,
+    timeout: float = 30.0,
     interval: float = 0.05,
 ) -> T:
     """Poll ``condition`` until it returns something truthy; that value."""

@@ -22,17 +22,17 @@ def test_the_pages_explain_a_daemon_that_cannot_start(e2e: EndToEnd) -> None:
     profile = e2e.launch()
 
     popup = profile.open_page("popup.html")
-    expect(popup.locator("#problem")).to_be_visible(timeout=20_000)
+    expect(popup.locator("#problem")).to_be_visible(timeout=30_000)
     expect(popup.locator("#problem-title")).to_contain_text("reach", ignore_case=True)
     # The host's own explanation (host.error) reaches every page.
     expect(popup.locator("#problem-text")).to_contain_text("did not start")
     screenshot(popup, "popup-daemon-unavailable")
     signin = profile.open_page("signin.html")
-    expect(signin.locator("#connection-notice")).to_contain_text("did not start", timeout=20_000)
+    expect(signin.locator("#connection-notice")).to_contain_text("did not start", timeout=30_000)
     screenshot(signin, "signin-daemon-unavailable")
     options = profile.open_page("options.html")
     options.set_viewport_size({"width": 900, "height": 900})
-    expect(options.locator("#options-banner")).to_contain_text("did not start", timeout=20_000)
+    expect(options.locator("#options-banner")).to_contain_text("did not start", timeout=30_000)
     screenshot(options, "options-daemon-unavailable")
 
     assert not daemon_running(e2e.home)

@@ -187,7 +187,7 @@ def test_the_safety_brake_is_shown_in_the_popup_and_confirmed(
     sync_now(e2e)
 
     popup = profile.open_page("popup.html")
-    expect(popup.locator("#problem")).to_be_visible(timeout=20_000)
+    expect(popup.locator("#problem")).to_be_visible(timeout=30_000)
     expect(popup.locator("#brake-preview-box")).to_be_visible()
     expect(popup.locator("#brake-preview")).to_contain_text("Work")
     screenshot(popup, "popup-brake")
@@ -197,7 +197,7 @@ def test_the_safety_brake_is_shown_in_the_popup_and_confirmed(
     popup.locator("#problem-action").click()
     wait_until(lambda: profile.find(title="Work") == [], "the confirmed deletion")
     assert bar_titles(profile) == ["Personal"]
-    expect(popup.locator("#problem")).to_be_hidden(timeout=20_000)
+    expect(popup.locator("#problem")).to_be_hidden(timeout=30_000)
     screenshot(popup, "popup-after-brake")
 
 
