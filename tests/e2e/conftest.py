@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, Playwright, sync_playwright
+from playwright.sync_api import Page, Playwright, expect, sync_playwright
 
 from fxstack.testing import StackThread
 from host import EXTENSION_ORIGIN
@@ -28,6 +28,10 @@ from tests.e2e.browser import (
 )
 from tests.e2e.daemon import DaemonClient, DaemonProcess, daemon_running, stop_daemon
 from tests.e2e.remote import RemoteBookmarks
+
+# Page assertions wait up to this long (Playwright's default is 5 s): a loaded CI machine
+# stretching a password or starting the daemon can take longer than that.
+expect.set_options(timeout=30_000)
 
 
 @pytest.fixture(scope="session")
