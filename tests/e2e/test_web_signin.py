@@ -43,18 +43,22 @@ def record_native_frames(e2e: EndToEnd) -> tuple[Path, Path]:
     return to_host, from_host
 
 
+def server_url(e2e: EndToEnd) -> str:
+    """The stack by name: the browser's resolver rules leave only ``localhost`` reachable."""
+    return e2e.stack.url.replace("//127.0.0.1:", "//localhost:")
+
+
 def start_web_sign_in(e2e: EndToEnd, profile: BrowserProfile) -> tuple[Page, Page]:
     """From the extension's sign-in page: the account page, opened by the extension."""
     signin = profile.open_page("signin.html")
     expect(signin.locator("#web-signin")).to_be_enabled()
     signin.locator("#server-custom").check()
-    signin.locator("#custom-server-url").fill(e2e.stack.url)
+    signin.locator("#custom-server-url").fill(server_url(e2e))
     with profile.context.expect_page() as opened:
         signin.locator("#web-signin").click()
     page = opened.value
     page.wait_for_load_state()
-    assert page.url.startswith(e2e.stack.url), page.content()[:3000]
-    assert page.url.startswith(e2e.stack.url + "/?context=oauth_webchannel_v1&")
+    assert page.url.startswith(server_url(e2e) + "/?context=oauth_webchannel_v1&"), page.url
     expect(signin.locator("#web-waiting")).to_be_visible()
     return signin, page
 
