@@ -101,7 +101,8 @@ class AccountJobs:
         if endpoint is None:
             raise BrowserSideError("The browser profile disconnected before its sync.")
 
-        changed_at = {node: at / 1000 for node, at in endpoint.changed_at.items()}
+        reported = dict(endpoint.changed_at)  # changes reported during the sync stay
+        changed_at = {node: at / 1000 for node, at in reported.items()}
         async with self._lock, _translated(self):
             client = await self._session()
             store = self._open_store()
@@ -116,7 +117,7 @@ class AccountJobs:
                 changed_at=changed_at,
             )
             synced_to = store.load(profile_id).last_modified
-        endpoint.changed_at.clear()
+        endpoint.forget_changes(reported)
         if synced_to is not None:
             self._seen_bookmarks = max(self._seen_bookmarks or 0.0, synced_to)
         return SyncOutcome(summary=report.summary(), server_changed=report.uploaded > 0)

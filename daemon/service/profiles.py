@@ -72,6 +72,12 @@ class BrowserProfile:
                 at = int(event.get("at") or 0)
                 self.changed_at[bookmark_id] = max(at, self.changed_at.get(bookmark_id, 0))
 
+    def forget_changes(self, synced: dict[str, int]) -> None:
+        """Forget the change times a sync has used (newer ones, reported since, stay)."""
+        for bookmark_id, at in synced.items():
+            if self.changed_at.get(bookmark_id) == at:
+                del self.changed_at[bookmark_id]
+
     async def _ask(self, method: str, params: dict[str, Any], within: float) -> Any:
         try:
             return await self.connection.call(method, params, answer_within=within)
