@@ -54,9 +54,10 @@ class ChromeProfile:
         )
         assert done.returncode == 0, f"foxbridge login failed: {done.stderr}"
 
-    def sync(self) -> dict[str, Any]:
+    def sync(self, *, force: bool = False) -> dict[str, Any]:
         """One ``foxbridge sync --tree-file``; returns its JSON report."""
-        done = self._foxbridge("sync", "--tree-file", str(self.endpoint.path), "--json")
+        options = ["--force"] if force else []
+        done = self._foxbridge("sync", "--tree-file", str(self.endpoint.path), "--json", *options)
         assert done.returncode == 0, f"foxbridge sync failed ({done.returncode}): {done.stderr}"
         return json.loads(done.stdout)
 

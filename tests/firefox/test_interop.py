@@ -357,29 +357,104 @@ def test_separators_tags_and_keywords_survive_our_writes(peers: Peers):
     firefox.sync()
     peers.chrome.sync()
 
-    # Chrome sees Tools without its separator, edits one of its bookmarks, adds one and
-    # moves things around in the same folder.
+    # Chrome sees Tools without its separator; it edits the tagged and the keyword
+    # bookmark, adds one, moves things around in the folder and moves the folder.
     chrome = peers.chrome
     folder = chrome.find("Tools")
     assert chrome.children(folder) == ["Alpha", "Beta", "Gamma"]
     chrome.rename(chrome.find("Alpha"), "Alpha, edited")
+    chrome.rename(chrome.find("Beta"), "Beta, edited")
     chrome.move(chrome.find("Gamma"), folder, 0)
     chrome.create(folder, "Delta", "https://delta.example/")
+    chrome.move(folder, chrome.root("other"), 0)
     chrome.sync()
     firefox.sync()
     peers.assert_server_tree_sound()
 
-    children = firefox.tree()["toolbar"]["children"][0]["children"]
-    assert [(c["kind"], c["title"]) for c in children] == [
+    tree = firefox.tree()
+    assert tree["toolbar"]["children"] == []
+    moved = tree["unfiled"]["children"][0]
+    assert (moved["guid"], moved["title"]) == (tools, "Tools")
+    assert [(c["kind"], c["title"]) for c in moved["children"]] == [
         ("bookmark", "Gamma"),
         ("bookmark", "Alpha, edited"),
-        ("separator", ""),
-        ("bookmark", "Beta"),
+        ("separator", ""),  # still after the bookmark it followed
+        ("bookmark", "Beta, edited"),
         ("bookmark", "Delta"),
     ]
-    assert children[2]["guid"] == separator
+    assert moved["children"][2]["guid"] == separator
     assert sorted(firefox.tags("https://alpha.example/")) == ["reading", "work"]
     assert firefox.keyword("beta") == "https://beta.example/"
+    peers.assert_same_bookmarks()
+
+    # Deleting the folder in Chrome takes the separator it cannot see along, cleanly.
+    chrome.remove(chrome.find("Tools"))
+    chrome.sync(force=True)  # the safety brake stops deleting most of an account
+    firefox.sync()
+    peers.assert_server_tree_sound()
+    assert firefox.tree()["unfiled"]["children"] == []
+    assert {separator, tools} <= {
+        guid for guid, r in peers.server_records().items() if r.get("deleted")
+    }
+    peers.assert_same_bookmarks()
+
+
+def test_the_menu_is_a_folder_in_chrome(peers: Peers):
+    peers.connect_firefox()
+    firefox = peers.firefox
+    guids = firefox_tree(
+        firefox,
+        {
+            "menu________": [
+                ("Menu one", "https://menu-one.example/"),
+                ("Menu two", "https://menu-two.example/"),
+            ],
+            "toolbar_____": [("Bar one", "https://bar-one.example/")],
+            "unfiled_____": [("Other one", "https://other-one.example/")],
+        },
+    )
+    firefox.insert("menu________", title="", kind="separator", index=1)
+    firefox.sync()
+    peers.chrome.sync()
+    chrome = peers.chrome
+    menu = chrome.find("Bookmarks Menu")
+    assert chrome.children(menu) == ["Menu one", "Menu two"]
+
+    # In and out of the menu folder, and a new bookmark in it.
+    chrome.move(chrome.find("Menu two"), chrome.root("bookmarks-bar"), 0)
+    chrome.move(chrome.find("Other one"), menu, 0)
+    chrome.create(menu, "Menu three", "https://menu-three.example/")
+    chrome.sync()
+    firefox.sync()
+    peers.assert_server_tree_sound()
+    menu_children = firefox.tree()["menu"]["children"]
+    assert [(c["kind"], c["title"]) for c in menu_children] == [
+        ("bookmark", "Other one"),
+        ("bookmark", "Menu one"),
+        ("separator", ""),
+        ("bookmark", "Menu three"),
+    ]
+    assert firefox.tree()["toolbar"]["children"][0]["guid"] == guids["Menu two"]
+    peers.assert_same_bookmarks()
+
+
+# -- the first sync of a side that already has bookmarks ------------------------------------
+
+
+def test_the_same_bookmarks_on_both_sides_are_not_duplicated(peers: Peers):
+    shared = [("Shared", [("Docs", "https://docs.example/")]), ("News", "https://news.example/")]
+    peers.connect_firefox()
+    firefox_tree(peers.firefox, {"toolbar_____": shared})
+    peers.firefox.sync()
+    peers.chrome.write(_chrome_tree(bar=[*shared, ("Chrome only", "https://chrome.example/")]))
+    peers.chrome.sync()
+    peers.firefox.sync()
+    peers.assert_server_tree_sound()
+    assert firefox_outline(peers.firefox.tree())["toolbar"] == [
+        ("Shared", [("Docs", "https://docs.example/")]),
+        ("News", "https://news.example/"),
+        ("Chrome only", "https://chrome.example/"),
+    ]
     peers.assert_same_bookmarks()
 
 
