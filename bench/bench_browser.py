@@ -36,9 +36,9 @@ from playwright.sync_api import Playwright, sync_playwright  # noqa: E402
 
 from host import EXTENSION_ORIGIN  # noqa: E402
 from tests.e2e.browser import (  # noqa: E402
+    EXTENSION_DIR,
     BrowserProfile,
     launch_profile,
-    unpacked_extension,
     wait_until,
     write_host_wrapper,
 )
@@ -207,7 +207,7 @@ def bench_first_sync(playwright: Playwright, tree: list[dict], floor: float) -> 
                 playwright,
                 home / "profile",
                 wrapper,
-                extension_dir=unpacked_extension(home / "extension"),
+                extension_dir=EXTENSION_DIR,
                 origin=EXTENSION_ORIGIN,
             )
             try:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -67,21 +66,6 @@ def wait_until(
             return last
         time.sleep(interval)  # bounded polling of observable state, not a fixed wait
     raise Timeout(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
-
-
-def unpacked_extension(destination: Path) -> Path:
-    """A copy of ``extension/`` without the development tooling.
-
-    Chromium refuses to load an unpacked extension holding any file whose name starts
-    with "_" (reserved for the browser), and ``node_modules`` has such files; an
-    installed build would not carry it either.
-    """
-    shutil.copytree(
-        EXTENSION_DIR,
-        destination,
-        ignore=shutil.ignore_patterns("node_modules", "package.json", "package-lock.json"),
-    )
-    return destination
 
 
 def write_host_wrapper(folder: Path, foxbridge_home: Path, extra_env: dict[str, str]) -> Path:

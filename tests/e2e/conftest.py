@@ -23,7 +23,6 @@ from tests.e2e.browser import (
     EXTENSION_DIR,
     BrowserProfile,
     launch_profile,
-    unpacked_extension,
     write_host_wrapper,
 )
 from tests.e2e.daemon import DaemonClient, DaemonProcess, daemon_running, stop_daemon
@@ -53,9 +52,9 @@ def e2e_home() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def extension(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real extension, as Chromium loads it unpacked."""
-    return unpacked_extension(tmp_path_factory.mktemp("extension") / "foxbridge")
+def extension() -> Path:
+    """The real extension: the checkout's ``extension/`` folder, loaded unpacked."""
+    return EXTENSION_DIR
 
 
 @pytest.fixture
