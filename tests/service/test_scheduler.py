@@ -304,3 +304,22 @@ async def test_the_loop_sleeps_on_the_clock_and_wakes_on_triggers(scheduler, job
         assert synced(jobs) == [(2.0, "p1")]
     finally:
         loop.cancel()
+
+
+async def test_a_new_interval_takes_effect_from_the_last_poll(scheduler, jobs, clock) -> None:
+    await at(scheduler, clock, 60)
+    scheduler.set_interval(300)
+    await at(scheduler, clock, 120)
+    await at(scheduler, clock, 359)
+    assert jobs.polls == [T0 + 60]
+    await at(scheduler, clock, 360)
+    assert jobs.polls == [T0 + 60, T0 + 360]
+
+
+async def test_a_disconnected_profile_is_not_synced(scheduler, jobs, clock) -> None:
+    jobs.connected = ["p1"]
+    scheduler.local_change("p1")
+    jobs.connected = []
+    scheduler.profile_disconnected("p1")
+    await at(scheduler, clock, 5)
+    assert jobs.syncs == []
