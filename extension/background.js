@@ -10,11 +10,13 @@ import { DaemonLink } from './lib/daemon-link.js';
 import { EchoFilter, echoKeys } from './lib/echoes.js';
 import { PAGE_METHODS, RpcError } from './lib/protocol.js';
 import { parseStatus } from './lib/status.js';
+import { checkBegun, completionParams, isFromSigninTab } from './lib/web-signin.js';
 
 const HOST_NAME = 'org.foxbridge.host';
 const PROFILE_ID_KEY = 'profileId';
 const UI_PORT_NAME = 'ui';
 const RECONNECT_ALARM = 'reconnect';
+const WEB_SIGNIN_KEY = 'webSignin'; // chrome.storage.session: the pending sign-in on the account's page
 
 const browserName = detectBrowser({
   brands: navigator.userAgentData?.brands ?? [],
@@ -24,8 +26,11 @@ const browserName = detectBrowser({
 
 // ---- What the pages see: the link's state and the daemon's last status ----------------
 
-/** @type {{connection: {state: string, message?: string, retryAt?: number}, status: object | null, browser: string}} */
-const view = { connection: { state: 'connecting' }, status: null, browser: browserName };
+/**
+ * @type {{connection: {state: string, message?: string, retryAt?: number}, status: object | null,
+ *   browser: string, webSignin: {state: 'waiting' | 'failed' | 'cancelled', message?: string} | null}}
+ */
+const view = { connection: { state: 'connecting' }, status: null, browser: browserName, webSignin: null };
 /** @type {Set<chrome.runtime.Port>} */
 const uiPorts = new Set();
 
@@ -140,6 +145,81 @@ chrome.bookmarks.onChildrenReordered.addListener((id) => changes.add('reordered'
 chrome.bookmarks.onImportBegan?.addListener(() => changes.add('import-begin'));
 chrome.bookmarks.onImportEnded?.addListener(() => changes.add('import-end'));
 
+// ---- Signing in on the account server's own page -------------------------------------------
+// The daemon makes the flow (PKCE, its one-time key); the extension opens the page in a tab
+// and webchannel.js hands back the page's one-time code, which the daemon redeems.
+
+// The sign-in page may ask whether it is the sign-in tab before the tab's id is stored.
+let webSigninOpening = Promise.resolve();
+
+async function pendingWebSignin() {
+  await webSigninOpening;
+  const stored = await chrome.storage.session.get(WEB_SIGNIN_KEY);
+  return stored[WEB_SIGNIN_KEY] ?? null;
+}
+
+function setWebSignin(state, message) {
+  view.webSignin = state ? { state, ...(message ? { message } : {}) } : null;
+  publish();
+}
+
+async function beginWebSignin(params) {
+  const begun = checkBegun(await link.call('login.web.begin', params));
+  if (!begun.ok) throw new RpcError('not-available', begun.message);
+  let opened;
+  webSigninOpening = new Promise((resolve) => {
+    opened = resolve;
+  });
+  try {
+    const tab = await chrome.tabs.create({ url: begun.url });
+    await chrome.storage.session.set({
+      [WEB_SIGNIN_KEY]: { tabId: tab.id, state: begun.state, origin: begun.origin, startedAt: Date.now() },
+    });
+  } finally {
+    opened();
+  }
+  setWebSignin('waiting');
+  return { started: true };
+}
+
+async function completeWebSignin(message, pending) {
+  const params = completionParams(message, pending);
+  if (!params) {
+    console.warn('foxbridge: ignored a sign-in answer that does not belong to the pending sign-in');
+    return;
+  }
+  await chrome.storage.session.remove(WEB_SIGNIN_KEY);
+  try {
+    await link.call('login.web.complete', params);
+    setWebSignin(null);
+    await chrome.tabs.remove(pending.tabId).catch(() => {});
+  } catch (error) {
+    setWebSignin('failed', error.message);
+  }
+}
+
+/** Messages from webchannel.js; only the pending sign-in's tab is listened to. */
+function onContentScriptMessage(message, sender, sendResponse) {
+  pendingWebSignin().then((pending) => {
+    const fromSigninTab = isFromSigninTab(sender, pending, Date.now());
+    if (message?.type === 'web-signin-armed') {
+      sendResponse(fromSigninTab ? { state: pending.state } : {});
+      return;
+    }
+    sendResponse({});
+    if (message?.type === 'web-signin-code' && fromSigninTab) completeWebSignin(message, pending);
+  });
+  return true;
+}
+
+chrome.tabs.onRemoved.addListener((tabId) => {
+  pendingWebSignin().then((pending) => {
+    if (pending?.tabId !== tabId) return;
+    chrome.storage.session.remove(WEB_SIGNIN_KEY);
+    setWebSignin('cancelled', 'The sign-in tab was closed before signing in finished.');
+  });
+});
+
 // ---- The extension's pages --------------------------------------------------------------
 
 function isOwnPage(sender) {
@@ -159,11 +239,22 @@ chrome.runtime.onConnect.addListener((port) => {
 });
 
 chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
+  if (sender.id === chrome.runtime.id && sender.tab && !isOwnPage(sender)) {
+    return onContentScriptMessage(message, sender, sendResponse);
+  }
   if (!isOwnPage(sender) || typeof message !== 'object' || message === null) return false;
   if (message.type === 'retry') {
     link.retryNow();
     sendResponse({ ok: true });
     return false;
+  }
+  if (message.type === 'web-signin') {
+    const params = typeof message.params === 'object' && message.params !== null ? message.params : {};
+    beginWebSignin(params).then(
+      (result) => sendResponse({ ok: true, result }),
+      (error) => sendResponse({ ok: false, error: { code: error.code ?? 'failed', message: error.message, data: {} } }),
+    );
+    return true;
   }
   if (message.type !== 'call' || !PAGE_METHODS.has(message.method)) {
     sendResponse({ ok: false, error: { code: 'bad-request', message: 'Unknown request.' } });

@@ -2,9 +2,9 @@
 // with email and password (and the confirmation code the server may ask for).
 // The password goes to the daemon once, in `login.password`, and is kept nowhere here.
 
-import { call, watchView } from './lib/client.js';
+import { beginWebSignin, call, watchView } from './lib/client.js';
 import { explain } from './lib/explain.js';
-import { checkServerUrl, isOpenableSignInUrl } from './lib/urls.js';
+import { checkServerUrl } from './lib/urls.js';
 
 const $ = (id) => document.getElementById(id);
 const STEPS = ['signin-start', 'web-waiting', 'code-step', 'signin-done'];
@@ -96,17 +96,13 @@ $('web-signin').addEventListener('click', () => {
   // login.web.begin takes the accounts server only (docs/ipc.md).
   const webParams = params.server ? { server: params.server } : {};
   busy([$('web-signin')], async () => {
-    let begun;
     try {
-      begun = await call('login.web.begin', webParams);
+      await beginWebSignin(webParams);
     } catch (error) {
       if (error.code === 'not-connected') throw error;
       $('other-ways').open = true;
-      const why = error.code === 'not-available' ? 'This version of foxbridge cannot sign in on your account’s own page yet.' : error.message;
-      throw new Error(`${why} Use “Other ways to sign in” below.`);
+      throw new Error(/other ways/i.test(error.message) ? error.message : `${error.message} You can use “Other ways to sign in” below.`);
     }
-    if (!isOpenableSignInUrl(begun?.url)) throw new Error('foxbridge gave a sign-in address that is not safe to open.');
-    await chrome.tabs.create({ url: begun.url });
     show('web-waiting');
   });
 });
@@ -185,6 +181,12 @@ watchView((view) => {
   notice.hidden = problem === null;
   if (problem) notice.textContent = `${problem.title}. ${problem.text}`;
   for (const id of ['web-signin', 'password-signin', 'code-submit']) $(id).disabled = !connected;
+
+  // The account's page could not finish, or its tab was closed.
+  if (step === 'web-waiting' && (view.webSignin?.state === 'failed' || view.webSignin?.state === 'cancelled')) {
+    show('signin-start');
+    showError(view.webSignin.message ?? 'Signing in did not finish.');
+  }
 
   // Signed in already when the page opened, or meanwhile through the account's web page.
   if (connected && view.status?.signed_in && step !== 'signin-done') {

@@ -31,6 +31,21 @@ export async function call(method, params = {}) {
   return answer.result;
 }
 
+/**
+ * Start signing in on the account server's own page: the service worker asks the daemon
+ * for the page's address and opens it in a new tab.
+ */
+export async function beginWebSignin(params = {}) {
+  let answer;
+  try {
+    answer = await chrome.runtime.sendMessage({ type: 'web-signin', params });
+  } catch {
+    throw new CallError({ code: 'not-connected', message: 'The extension is restarting; try again in a moment.' });
+  }
+  if (!answer?.ok) throw new CallError(answer?.error ?? { code: 'failed', message: 'Signing in could not start.' });
+  return answer.result;
+}
+
 /** Ask the service worker to reconnect to the daemon now. */
 export function retryConnection() {
   return chrome.runtime.sendMessage({ type: 'retry' }).catch(() => {});

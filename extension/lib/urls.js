@@ -28,11 +28,6 @@ export function checkServerUrl(text) {
   return { ok: false, message: 'The address must start with https://.' };
 }
 
-/** Whether a sign-in page address from the daemon may be opened in a tab. */
-export function isOpenableSignInUrl(text) {
-  return checkServerUrl(typeof text === 'string' ? text : '').ok;
-}
-
 function stripTrailingSlash(href) {
   return href.endsWith('/') && new URL(href).pathname === '/' ? href.slice(0, -1) : href;
 }

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--password-store=basic",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
 ]
 
 pytestmark = pytest.mark.skipif(
@@ -492,3 +493,103 @@ def test_a_restarted_service_worker_reconnects_as_the_same_profile(
     finally:
         browser.context.close()
         daemon.close()
+
+
+# A stand-in for the account server's sign-in page: it speaks the WebChannel in the order
+# the real page does for a password sign-in, then records the replies it got.
+SIGNIN_PAGE = """<!doctype html><meta charset="utf-8"><title>sign-in</title><script>
+const params = new URLSearchParams(location.search);
+const replies = [];
+window.addEventListener("WebChannelMessageToContent", (event) => {
+  const detail = JSON.parse(event.detail);
+  replies.push(detail.message.command);
+  document.title = replies.join(",");
+  window.dispatchEvent(new Event("reply:" + detail.message.command));
+});
+function send(command, data) {
+  const message = {command, messageId: String(Date.now()), data};
+  window.dispatchEvent(new CustomEvent("WebChannelMessageToChrome",
+    {detail: JSON.stringify({id: "account_updates", message})}));
+}
+(async () => {
+  const linked = new Promise((r) => addEventListener("reply:fxaccounts:can_link_account", r));
+  send("fxaccounts:can_link_account", {email: "alice@example.org"});
+  await linked;
+  send("fxaccounts:login", {email: "alice@example.org", uid: "%(uid)s", verified: true,
+    sessionToken: "%(token)s", services: {sync: {}}});
+  send("fxaccounts:oauth_login", {action: "signin", code: "%(code)s",
+    state: params.get("state"), redirect: "urn:ietf:wg:oauth:2.0:oob:oauth-redirect-webchannel"});
+})();
+</script>"""
+UID = "0123456789abcdef" * 2
+SESSION_TOKEN = "f" * 64
+CODE = "ab" * 32
+
+
+@pytest.fixture
+def signin_page() -> Iterator[str]:
+    """The stand-in page on a loopback port; its origin."""
+    body = (SIGNIN_PAGE % {"uid": UID, "token": SESSION_TOKEN, "code": CODE}).encode()
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_web_sign_in_relays_the_pages_code_but_not_its_session(
+    linked: tuple, signin_page: str
+) -> None:
+    browser, daemon, _ = linked
+    daemon.send({"method": "status", "params": status(signed_in=False, state="signed-out")})
+    page = browser.page("signin.html")
+    expect = playwright_sync.expect
+    expect(page.locator("#web-signin")).to_be_enabled()
+    page.locator("#web-signin").click()
+
+    begin = daemon.receive(lambda m: m.get("method") == "login.web.begin")
+    assert begin["params"] == {}
+    state = "S" * 22
+    daemon.send(
+        {
+            "id": begin["id"],
+            "result": {
+                "url": f"{signin_page}/?context=oauth_webchannel_v1&client_id=x&state={state}",
+                "origin": signin_page,
+                "state": state,
+            },
+        }
+    )
+    expect(page.locator("#web-waiting")).to_be_visible()
+
+    complete = daemon.receive(lambda m: m.get("method") == "login.web.complete")
+    assert complete["params"] == {
+        "state": state,
+        "code": CODE,
+        "login": {"uid": UID, "email": "alice@example.org", "verified": True},
+    }
+    assert SESSION_TOKEN not in json.dumps(complete)
+    daemon.send(
+        {"id": complete["id"], "result": {"state": "signed-in", "email": "alice@example.org"}}
+    )
+    daemon.send({"method": "status", "params": status()})
+    expect(page.locator("#signin-done")).to_be_visible()
+    expect(page.locator("#signed-in-as")).to_have_text(" as alice@example.org")
+    # The account page's tab is closed once the daemon has the code.
+    wait_for(
+        lambda: not any(p.url.startswith(signin_page) for p in browser.context.pages),
+        "the sign-in tab to close",
+    )
+    page.close()
