@@ -14,9 +14,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "login",
         help="sign in to your Firefox account",
         description="Sign in with your Firefox account's email and password. When the server "
-        "asks for a confirmation code, run the same command again with --code.",
+        "asks for a confirmation code, run the same command again with --code. With --browser, "
+        "sign in on the account server's own page instead, in a browser with the foxbridge "
+        "extension (no password passes through foxbridge).",
     )
-    parser.add_argument("--email", required=True, help="your account's email address")
+    parser.add_argument("--email", help="your account's email address")
+    parser.add_argument(
+        "--browser",
+        action="store_true",
+        help="sign in on the account's own page, in a browser with the extension",
+    )
+    parser.add_argument(
+        "--client-id",
+        metavar="ID",
+        help="with --browser: the OAuth client id registered on a self-hosted server",
+    )
     parser.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
@@ -47,6 +59,12 @@ async def run(args: argparse.Namespace) -> int:
     from daemon.fxa.servers import MOZILLA, ServerConfig, discover
     from daemon.paths import default_paths
 
+    if args.browser:
+        from daemon.cli.login_browser import run_browser
+
+        return await run_browser(args)
+    if not args.email:
+        raise FoxbridgeError("Give --email (or --browser).", status=ExitStatus.USAGE)
     paths = default_paths()
     email: str = args.email.strip()
     secrets.check_available()  # before asking for a password that could not be kept

@@ -230,7 +230,21 @@ class DaemonService:
         self.scheduler.signed_in_now()
 
     async def _login_web_begin(self, connection: Connection, params: dict[str, Any]) -> Any:
-        return await self.web_signin.begin(params["server"], params["client_id"])
+        begun = await self.web_signin.begin(params["server"], params["client_id"])
+        if params["open_in_browser"]:  # from the command line: a browser opens the page
+            begun["opened_in"] = await self._open_sign_in_page(begun)
+        return begun
+
+    async def _open_sign_in_page(self, begun: dict[str, Any]) -> str | None:
+        """Ask one connected browser to open the account page (its extension then answers
+        the page); the browser's name, or None when none is connected."""
+        for profile in reversed(self.profiles.all()):
+            try:
+                await profile.connection.notify("login.web.open", begun)
+            except FoxbridgeError:
+                continue
+            return profile.display_name
+        return None
 
     async def _login_web_complete(self, connection: Connection, params: dict[str, Any]) -> Any:
         return await self.web_signin.complete(params["state"], params["code"], params["login"])

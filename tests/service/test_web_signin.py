@@ -7,7 +7,9 @@ read from the URL the daemon gave), and hands the page's code back to the daemon
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +23,10 @@ from tests.service.fake_extension import FakeExtension
 from tests.service.test_daemon_process import (
     EMAIL,
     PASSWORD,
+    REPO,
     DaemonProcess,
     create_account,
+    daemon_env,
     read_json,
 )
 
@@ -160,3 +164,96 @@ async def test_malformed_answers_are_refused_with_plain_errors(daemon: DaemonPro
         assert bad_client["error"]["code"] == "bad-params"
     finally:
         await extension.close()
+
+
+# -- foxbridge login --browser ------------------------------------------------------------
+
+
+class PageOpeningExtension(FakeExtension):
+    """A fake extension that records the daemon's ``login.web.open`` notifications."""
+
+    def __init__(self, profile_id: str) -> None:
+        super().__init__(profile_id)
+        self.opened: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def _read_loop(self) -> None:
+        while True:
+            header = await self._reader.readexactly(4)
+            payload = await self._reader.readexactly(int.from_bytes(header, "little"))
+            message = json.loads(payload)
+            if message.get("method") == "login.web.open" and "id" not in message:
+                self.opened.put_nowait(message["params"])
+            elif "method" in message and "id" in message:
+                await self.send({"id": message["id"], "result": self._answer(message)})
+            elif message.get("id") in self._pending:
+                self._pending.pop(message["id"]).set_result(message)
+
+
+async def run_login_browser(daemon: DaemonProcess, server: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "daemon",
+        "login",
+        "--browser",
+        "--server",
+        server,
+        cwd=REPO,
+        env=daemon.env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_login_browser_has_a_connected_browser_open_the_page(
+    daemon: DaemonProcess, stack_thread
+) -> None:
+    create_account(stack_thread)
+    extension = await PageOpeningExtension("p-cli").connect(daemon.paths.socket_path)
+    try:
+        cli = await run_login_browser(daemon, stack_thread.url)
+        opened = await asyncio.wait_for(extension.opened.get(), 30)
+        assert set(opened) == {"url", "origin", "state"}
+        page = await page_sign_in(stack_thread, opened["url"])
+        await extension.request(
+            "login.web.complete",
+            {"state": opened["state"], "code": page["oauth_login"]["code"], "login": page["login"]},
+        )
+        out, err = await asyncio.wait_for(cli.communicate(), 30)
+    finally:
+        await extension.close()
+    assert cli.returncode == 0, err
+    assert f"Signed in as {EMAIL}" in out.decode()
+    assert "Chromium Test" in err.decode()  # which browser shows the page
+
+
+async def test_login_browser_without_a_browser_explains_why_the_extension_is_needed(
+    daemon: DaemonProcess, stack_thread
+) -> None:
+    cli = await run_login_browser(daemon, stack_thread.url)
+    _, err = await asyncio.wait_for(cli.communicate(), 30)
+    assert cli.returncode == 2
+    message = err.decode()
+    assert "needs the foxbridge extension" in message and "No browser" in message
+    assert "Traceback" not in message
+
+
+async def test_login_browser_without_a_daemon_says_what_to_start(
+    short_home: Path, keyring_file: Path
+) -> None:
+    cli = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "daemon",
+        "login",
+        "--browser",
+        cwd=REPO,
+        env=daemon_env(short_home, keyring_file),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(cli.communicate(), 30)
+    assert cli.returncode == 2
+    assert "Start the daemon" in err.decode() and "Traceback" not in err.decode()
