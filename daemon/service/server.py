@@ -51,6 +51,13 @@ class PeerRefusedError(FoxbridgeError):
     pass
 
 
+class CannotListenError(FoxbridgeError):
+    def __init__(self, where: Path, error: OSError) -> None:
+        reason = error.strerror or type(error).__name__
+        hint = " (the path is too long for a socket)" if "too long" in str(error) else ""
+        super().__init__(f"The daemon cannot listen at {where}: {reason}{hint}.")
+
+
 # -- the single-instance lock ----------------------------------------------------------------
 
 
@@ -284,10 +291,16 @@ class Listener:
         self._on_connection = on_connection
 
     async def start(self) -> None:
-        self.paths.ensure()
-        self._lock.acquire()
+        try:
+            self.paths.ensure()
+            self._lock.acquire()
+        except OSError as error:
+            raise CannotListenError(self.paths.runtime_dir, error) from None
         try:
             await self._transport.start(self._on_connection)
+        except OSError as error:
+            self._lock.release()
+            raise CannotListenError(self.paths.socket_path, error) from None
         except BaseException:
             self._lock.release()
             raise

@@ -288,3 +288,17 @@ async def test_an_answer_or_a_request_over_the_limit_becomes_a_clear_error(
     await peer.send({"id": "e3", "method": "big", "params": {"size": 10}})
     assert await peer.receive() == {"id": "e3", "result": "x" * 10}
     peer.close()
+
+
+async def test_a_socket_path_that_cannot_work_is_a_plain_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    from daemon.service.server import CannotListenError
+
+    deep = tmp_path / ("x" * 60) / ("y" * 60)
+    paths = Paths(deep / "config", deep / "data", deep / "log", deep / "run")
+    listener = Listener(paths, lambda r, w: asyncio.sleep(0))
+    with pytest.raises(CannotListenError, match="cannot listen"):
+        await listener.start()
+    with InstanceLock(paths.lock_file):  # the lock was given back
+        pass
