@@ -10,7 +10,7 @@ import { DaemonLink } from './lib/daemon-link.js';
 import { EchoFilter, echoKeys } from './lib/echoes.js';
 import { PAGE_METHODS, RpcError } from './lib/protocol.js';
 import { parseStatus } from './lib/status.js';
-import { checkBegun, completionParams, isFromSigninTab } from './lib/web-signin.js';
+import { checkBegun, completionParams, contentScriptFor, isCoveredOrigin, isFromSigninTab } from './lib/web-signin.js';
 
 const HOST_NAME = 'org.foxbridge.host';
 const PROFILE_ID_KEY = 'profileId';
@@ -105,8 +105,17 @@ async function serveDaemon(method, params) {
 }
 
 function onDaemonNotification(method, params) {
-  if (method === 'status') acceptStatus(params);
-  else console.warn(`foxbridge: ignored an unknown notification ${method}`);
+  if (method === 'status') {
+    acceptStatus(params);
+  } else if (method === 'login.web.open') {
+    // `foxbridge login --browser`: the daemon began the flow and asks this browser to show it.
+    openWebSignin(params).catch((error) => {
+      console.warn(`foxbridge: could not open the sign-in page: ${error.message}`);
+      setWebSignin('failed', error.message);
+    });
+  } else {
+    console.warn(`foxbridge: ignored an unknown notification ${method}`);
+  }
 }
 
 // Local changes wait here briefly, then go to the daemon as one notification.
@@ -164,7 +173,13 @@ function setWebSignin(state, message) {
 }
 
 async function beginWebSignin(params) {
-  const begun = checkBegun(await link.call('login.web.begin', params));
+  await openWebSignin(await link.call('login.web.begin', params));
+  return { started: true };
+}
+
+/** Open the account page of a flow the daemon began, and wait for its code. */
+async function openWebSignin(flow) {
+  const begun = checkBegun(flow, await allowSelfHostedPage(flow?.origin));
   if (!begun.ok) throw new RpcError('not-available', begun.message);
   let opened;
   webSigninOpening = new Promise((resolve) => {
@@ -179,7 +194,19 @@ async function beginWebSignin(params) {
     opened();
   }
   setWebSignin('waiting');
-  return { started: true };
+}
+
+/**
+ * A self-hosted server's page gets webchannel.js once the user allowed its origin (the
+ * sign-in page asks, on the click that starts signing in): registered here, at run time.
+ * The origins so covered, for checkBegun.
+ */
+async function allowSelfHostedPage(origin) {
+  const script = typeof origin === 'string' && !isCoveredOrigin(origin) ? contentScriptFor(origin) : null;
+  if (!script || !(await chrome.permissions.contains({ origins: script.matches }))) return [];
+  const existing = await chrome.scripting.getRegisteredContentScripts({ ids: [script.id] });
+  if (existing.length === 0) await chrome.scripting.registerContentScripts([script]);
+  return [origin];
 }
 
 async function completeWebSignin(message, pending) {

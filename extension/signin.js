@@ -5,6 +5,7 @@
 import { beginWebSignin, call, watchView } from './lib/client.js';
 import { explain } from './lib/explain.js';
 import { checkServerUrl } from './lib/urls.js';
+import { contentScriptFor, isCoveredOrigin } from './lib/web-signin.js';
 
 const $ = (id) => document.getElementById(id);
 const STEPS = ['signin-start', 'web-waiting', 'code-step', 'signin-done'];
@@ -95,7 +96,15 @@ $('web-signin').addEventListener('click', () => {
   if (params === null) return;
   // login.web.begin takes the accounts server only (docs/ipc.md).
   const webParams = params.server ? { server: params.server } : {};
+  // A self-hosted server's page needs the user's leave for the extension to answer it; the
+  // browser asks only during the click, so before anything else.
+  const script = params.server ? contentScriptFor(new URL(params.server).origin) : null;
+  const allowed = script && !isCoveredOrigin(new URL(params.server).origin) ? chrome.permissions.request({ origins: script.matches }) : Promise.resolve(true);
   busy([$('web-signin')], async () => {
+    if (!(await allowed.catch(() => false))) {
+      $('other-ways').open = true;
+      throw new Error('foxbridge needs your permission to answer that server’s sign-in page. You can use “Other ways to sign in” below.');
+    }
     try {
       await beginWebSignin(webParams);
     } catch (error) {

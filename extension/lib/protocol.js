@@ -1,12 +1,6 @@
 // The shapes of the messages exchanged with the daemon (docs/ipc.md), and their checks.
 // Pure: nothing here touches the browser, so the rules can be tested under node.
 
-/** Methods the daemon may ask of the extension. */
-export const DAEMON_REQUESTS = new Set(['tree.get', 'tree.apply']);
-
-/** Notifications the extension understands; `host.error` comes from the host itself. */
-export const KNOWN_NOTIFICATIONS = new Set(['status', 'host.error']);
-
 /** Methods the extension's own pages may send to the daemon through the service worker. */
 export const PAGE_METHODS = new Set([
   'status',

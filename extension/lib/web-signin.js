@@ -12,14 +12,41 @@ const COVERED = [
   (url) => url.protocol === 'http:' && (url.hostname === '127.0.0.1' || url.hostname === 'localhost'),
 ];
 
-/** Whether the sign-in page at this origin gets the extension's content script. */
-export function isCoveredOrigin(origin) {
+/**
+ * Whether the sign-in page at this origin gets the extension's content script: from the
+ * manifest, or (`registered`) registered at run time for a self-hosted server the user
+ * allowed.
+ */
+export function isCoveredOrigin(origin, registered = []) {
   try {
     const url = new URL(origin);
-    return url.origin === origin && COVERED.some((covers) => covers(url));
+    return url.origin === origin && (COVERED.some((covers) => covers(url)) || registered.includes(origin));
   } catch {
     return false;
   }
+}
+
+/**
+ * The content script registration for a self-hosted server's sign-in page (an https
+ * origin, or http on this computer), or null for any other origin.
+ */
+export function contentScriptFor(origin) {
+  let url;
+  try {
+    url = new URL(origin);
+  } catch {
+    return null;
+  }
+  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
+  if (url.origin !== origin || !(url.protocol === 'https:' || (url.protocol === 'http:' && loopback))) return null;
+  return {
+    id: `webchannel-${origin.replace(/[^A-Za-z0-9]/g, '_')}`,
+    matches: [`${origin}/*`],
+    js: ['webchannel.js'],
+    runAt: 'document_start',
+    allFrames: false,
+    persistAcrossSessions: true,
+  };
 }
 
 /**
@@ -27,7 +54,7 @@ export function isCoveredOrigin(origin) {
  *
  * @returns {{ok: true, url: string, origin: string, state: string} | {ok: false, message: string}}
  */
-export function checkBegun(result) {
+export function checkBegun(result, registered = []) {
   if (!isPlainObject(result) || typeof result.url !== 'string' || typeof result.state !== 'string' || result.state === '') {
     return { ok: false, message: 'foxbridge did not say which sign-in page to open.' };
   }
@@ -39,7 +66,7 @@ export function checkBegun(result) {
   }
   const origin = typeof result.origin === 'string' ? result.origin : url.origin;
   if (url.origin !== origin) return { ok: false, message: 'foxbridge gave a sign-in address on an unexpected server.' };
-  if (!isCoveredOrigin(origin)) {
+  if (!isCoveredOrigin(origin, registered)) {
     return {
       ok: false,
       message: `This extension cannot sign in on the page of ${origin} yet. Use “Other ways to sign in”.`,

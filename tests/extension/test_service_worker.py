@@ -593,3 +593,20 @@ def test_web_sign_in_relays_the_pages_code_but_not_its_session(
         "the sign-in tab to close",
     )
     page.close()
+
+
+def test_the_daemon_can_ask_the_browser_to_open_its_sign_in_page(
+    linked: tuple, signin_page: str
+) -> None:
+    _, daemon, _ = linked
+    state = "T" * 22
+    url = f"{signin_page}/?context=oauth_webchannel_v1&client_id=x&state={state}"
+    daemon.send(
+        {"method": "login.web.open", "params": {"url": url, "origin": signin_page, "state": state}}
+    )
+    complete = daemon.receive(lambda m: m.get("method") == "login.web.complete")
+    assert complete["params"]["state"] == state
+    assert complete["params"]["code"] == CODE
+    daemon.send(
+        {"id": complete["id"], "result": {"state": "signed-in", "email": "alice@example.org"}}
+    )
