@@ -94,7 +94,13 @@ async function busy(buttons, work) {
 $('web-signin').addEventListener('click', () => {
   const params = serverParams();
   if (params === null) return;
-  // login.web.begin takes the accounts server only (docs/ipc.md).
+  if (params.token_server) {
+    // login.web.begin has no token server (docs/ipc.md): signing in there would sync to
+    // Mozilla's storage instead of the one chosen.
+    $('other-ways').open = true;
+    showError('With your own sync storage, sign in with your email and password under “Other ways to sign in”.');
+    return;
+  }
   const webParams = params.server ? { server: params.server } : {};
   // A self-hosted server's page needs the user's leave for the extension to answer it; the
   // browser asks only during the click, so before anything else.
