@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -65,10 +66,18 @@ class DaemonProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"the daemon exited early:\n{self.output.read_text()}")
-            if self.paths.socket_path.exists():
+            if self._connectable():
                 return
-            time.sleep(0.02)  # bounded polling of the socket's appearance
+            time.sleep(0.02)  # bounded polling until the daemon answers on its socket
         raise AssertionError("the daemon's socket never appeared")
+
+    def _connectable(self) -> bool:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            try:
+                probe.connect(str(self.paths.socket_path))
+            except OSError:
+                return False
+            return True
 
     def stop(self) -> int:
         if self.process.poll() is None:
@@ -554,3 +563,14 @@ async def test_sigterm_during_a_sync_stops_promptly_and_the_next_daemon_finishes
         await extension.close()
     titles = [r["title"] for r in RemoteBookmarks(stack_thread, EMAIL).find(type="bookmark")]
     assert titles == ["Pending"]
+
+
+async def test_a_killed_daemon_leaves_nothing_that_stops_the_next_one(
+    daemon: DaemonProcess,
+) -> None:
+    daemon.process.kill()  # SIGKILL: no clean-up at all
+    daemon.process.wait(timeout=10)
+    assert daemon.paths.socket_path.exists()  # left behind…
+    daemon.process = daemon.spawn()  # …and replaced: the kernel dropped the lock
+    daemon._wait_ready()
+    assert (await call(daemon.paths, "status"))["state"] == "signed-out"
