@@ -1,8 +1,9 @@
 """The work the scheduler triggers, done with the signed-in account and the bookmark engine.
 
 ``AccountJobs`` keeps one Sync session (``SyncClient``) for the signed-in account and
-uses it for the cheap poll, for syncing a connected profile through the engine, and for
-prefetching remote changes into the store's mirror while no browser is connected. It
+uses it for the cheap poll, for syncing a connected profile through the engine, and —
+when the engine offers ``prefetch`` — for downloading remote changes into the store's
+mirror while no browser is connected. It
 translates the engine's and the Sync client's outcomes into the scheduler's terms (safety
 brake, "the server asked us to wait", a failure on the browser's side).
 """
