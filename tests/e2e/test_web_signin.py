@@ -14,13 +14,16 @@ user gesture in headless Chromium) is involved.
 
 from __future__ import annotations
 
+import os
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import BrowserProfile, wait_until
+from tests.e2e.browser import REPO, BrowserProfile, wait_until
 from tests.e2e.conftest import Account, EndToEnd, screenshot
 from tests.e2e.daemon import DaemonClient
 
@@ -76,6 +79,12 @@ def type_into_account_page(e2e: EndToEnd, page: Page, account: Account) -> None:
     page.locator("#confirm").click()
 
 
+def wait_for_close(page: Page) -> None:
+    """The extension closes the account page's tab once the daemon is signed in."""
+    if not page.is_closed():  # Playwright only learns of events while it waits for one
+        page.wait_for_event("close", timeout=30_000)
+
+
 def files_under(folder: Path) -> list[Path]:
     return [path for path in folder.rglob("*") if path.is_file() and not path.is_socket()]
 
@@ -89,7 +98,7 @@ def test_sign_in_on_the_account_page_then_sync(e2e: EndToEnd, account: Account) 
     # The content script handed the code over; the daemon redeemed it; the tab is gone.
     expect(signin.locator("#signin-done")).to_be_visible()
     expect(signin.locator("#signin-done")).to_contain_text(account.email)
-    wait_until(lambda: page.is_closed(), "the account page's tab to close")
+    wait_for_close(page)
     screenshot(signin, "web-signin-done")
     with DaemonClient(e2e.home) as client:
         status = client.request("status")
@@ -130,3 +139,34 @@ def test_an_answer_with_another_state_is_refused(e2e: EndToEnd, account: Account
     answers = page.evaluate("sessionStorage.getItem('webChannelEvents')") or "[]"
     assert "fxaccounts:can_link_account" in answers
     assert "fxaccounts:oauth_login" not in answers
+
+
+def test_login_browser_from_a_terminal_opens_the_page_in_the_browser(
+    e2e: EndToEnd, account: Account
+) -> None:
+    profile = e2e.launch()
+    signin = profile.open_page("signin.html")
+    expect(signin.locator("#web-signin")).to_be_enabled()  # the browser is connected
+    with profile.context.expect_page() as opened:
+        cli = subprocess.Popen(
+            [sys.executable, "-m", "daemon", "login", "--browser", "--server", server_url(e2e)],
+            cwd=REPO,
+            env={**os.environ, "FOXBRIDGE_HOME": str(e2e.home), "PYTHONPATH": str(REPO)},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    try:
+        page = opened.value
+        page.wait_for_load_state()
+        assert page.url.startswith(server_url(e2e) + "/?context=oauth_webchannel_v1&")
+        type_into_account_page(e2e, page, account)
+        out, err = cli.communicate(timeout=60)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.wait()
+    assert cli.returncode == 0, err
+    assert f"Signed in as {account.email}" in out
+    wait_for_close(page)
