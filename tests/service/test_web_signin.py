@@ -257,3 +257,31 @@ async def test_login_browser_without_a_daemon_says_what_to_start(
     _, err = await asyncio.wait_for(cli.communicate(), 30)
     assert cli.returncode == 2
     assert "Start the daemon" in err.decode() and "Traceback" not in err.decode()
+
+
+# -- the flow's lifetime, on the daemon's clock -------------------------------------------
+
+
+async def _nothing(account: object) -> None:
+    return None
+
+
+async def test_a_flow_lives_15_minutes_and_a_new_one_replaces_it(paths, memory_keyring) -> None:
+    from daemon.fxa.web_login import FLOW_LIFETIME, WebSignInRefusedError
+    from daemon.service.clock import ManualClock
+    from daemon.service.web_signin import NoWebSignInError, WebSignIn
+
+    clock = ManualClock()
+    async with aiohttp.ClientSession() as http:
+        flows = WebSignIn(paths, http, clock, _nothing)
+        first = await flows.begin(None, None)  # Mozilla's servers: nothing is fetched yet
+        assert first["origin"] == "https://accounts.firefox.com"
+        assert "client_id=5882386c6d801776" in first["url"]
+        second = await flows.begin(None, None)
+        assert second["state"] != first["state"]
+        with pytest.raises(WebSignInRefusedError):  # the first flow is gone
+            await flows.complete(first["state"], "0" * 64, None)
+        assert flows.pending is not None  # a stray answer does not end the real flow
+        clock.advance(FLOW_LIFETIME)
+        with pytest.raises(NoWebSignInError):
+            await flows.complete(second["state"], "0" * 64, None)
