@@ -273,7 +273,9 @@ class DaemonService:
     async def _sync_now(self, connection: Connection, params: dict[str, Any]) -> Any:
         self._require_signed_in()
         started = self.scheduler.sync_now(connection.profile_id)
-        return {"started": started}
+        # How many browser profiles will sync: none means only the server was looked at.
+        profiles = 1 if connection.profile_id else len(self.profiles.ids())
+        return {"started": started, "profiles": profiles}
 
     async def _confirm(self, connection: Connection, params: dict[str, Any]) -> Any:
         self._require_signed_in()

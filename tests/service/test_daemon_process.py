@@ -359,7 +359,7 @@ async def test_a_cli_connection_is_never_asked_for_a_tree(
     try:
         await cli.request("hello", {"role": "cli", "version": "0"})
         await sign_in(cli, stack_thread)
-        await cli.request("sync.now", {})
+        assert await cli.request("sync.now", {}) == {"started": True, "profiles": 0}
         await cli.request("status", {})
         assert cli.requests_seen == []
         assert cli.statuses == []  # status notifications go to browser profiles only
