@@ -49,6 +49,10 @@ DEFAULT_KNOBS: dict[str, Any] = {
     "unknown_command": False,
     "delay_oauth_login_ms": 0,
     "never_finish": False,
+    # The token endpoint's refusals a client must explain: the CDN's bot challenge (406,
+    # empty body) and a client id the server no longer accepts (503, errno 204).
+    "token_406": False,
+    "disabled_client": False,
 }
 
 
@@ -81,6 +85,10 @@ class SigninPage:
 
     def redeem(self, body: dict[str, Any]) -> dict[str, Any]:
         """The ``authorization_code`` grant of ``/v1/oauth/token``."""
+        if self.knobs["token_406"]:
+            raise web.HTTPNotAcceptable(text="")
+        if self.knobs["disabled_client"]:
+            raise errors.FxaHttpError(503, 204, "This client has been temporarily disabled")
         state = self.fxa.state
         code = require_str(body, "code", pattern=HEX64)
         client_id = require_str(body, "client_id")
@@ -106,9 +114,7 @@ class SigninPage:
         refresh_hash = None
         if grant.offline:
             # Bound to the page's session, so disconnecting the device ends the grant too.
-            refresh = state.issue_refresh_token(
-                grant.uid, client_id, grant.scope, grant.session_id
-            )
+            refresh = state.issue_refresh_token(grant.uid, client_id, grant.scope, grant.session_id)
             refresh_hash = state.find_refresh_token(refresh).token_hash  # type: ignore[union-attr]
             answer["refresh_token"] = refresh
         answer["access_token"] = state.issue_access_token(

@@ -244,25 +244,33 @@ async def test_already_signed_in_is_refused(
 
 
 @pytest.mark.parametrize(
-    ("status", "body", "error", "message"),
+    ("knob", "error", "message"),
     [
-        (406, b"", BotProtectionError, "bot protection"),
-        (503, b'{"errno": 204, "code": 503}', ClientDisabledError, "no longer accepts"),
-        (
-            400,
-            b'{"error": "disabledClient", "code": 400, "errno": 999}',
-            ClientDisabledError,
-            "no longer accepts",
-        ),
+        ("token_406", BotProtectionError, "bot protection"),
+        ("disabled_client", ClientDisabledError, "no longer accepts"),
     ],
 )
 async def test_refusals_of_the_token_endpoint_are_explained(
-    aiohttp_server, http, paths, memory_keyring, status, body, error, message
+    stack, http, servers, paths, memory_keyring, stack_account, knob, error, message
 ) -> None:
+    pending = begin(servers)
+    code = await page_sign_in(stack, http, pending)
+    stack.signin.set_knobs(**{knob: True})
+    with pytest.raises(error, match=message):
+        await complete(
+            paths, http, pending, code=code, state=pending.state, login_hint=None, device_name="d"
+        )
+    assert not paths.account_file.exists()
+
+
+async def test_the_oauth_servers_disabled_client_answer_is_explained_too(
+    aiohttp_server, http, paths, memory_keyring
+) -> None:
+    """The older OAuth server names the error instead of giving errno 204."""
     from aiohttp import web
 
     async def token(request: web.Request) -> web.Response:
-        return web.Response(status=status, body=body, content_type="application/json")
+        return web.json_response({"code": 400, "errno": 999, "error": "disabledClient"}, status=400)
 
     app = web.Application()
     app.router.add_post("/v1/oauth/token", token)
@@ -276,7 +284,7 @@ async def test_refusals_of_the_token_endpoint_are_explained(
         token_server_url=base + "/1.0/sync/1.5",
     )
     pending = begin(servers)
-    with pytest.raises(error, match=message):
+    with pytest.raises(ClientDisabledError):
         await complete(
             paths,
             http,
