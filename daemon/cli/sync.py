@@ -61,8 +61,14 @@ async def _ask_daemon(args: argparse.Namespace) -> int:
     result = await call(default_paths(), method, {})
     if args.json:
         print(json.dumps(result))
+        return ExitStatus.OK
+    profiles = result.get("profiles") if isinstance(result, dict) else None
+    if isinstance(result, dict) and not result.get("started", True):
+        print("The daemon will sync as soon as it may (it is paused or backing off).")
+    elif profiles == 0:
+        print("No browser is connected; the daemon checked the server for changes.")
     else:
-        print("Sync started." if result.get("started", True) else "A sync is already running.")
+        print("Sync started.")
     return ExitStatus.OK
 
 
