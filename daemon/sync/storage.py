@@ -175,11 +175,20 @@ class StorageClient:
         body: Any = None,
         raw_body: bytes | None = None,
         expect: Sequence[int] = (200,),
+        expired_token_ok: bool = False,
     ) -> Response:
-        """Send one signed request; statuses outside ``expect`` become errors."""
+        """Send one signed request; statuses outside ``expect`` become errors.
+
+        ``expired_token_ok``: storage servers answer info/collections even with an expired
+        token, so the idle poll does not renew it (a 401 still renews and retries). That
+        keeps an idle daemon at one request per poll, with no token traffic at all.
+        """
         if body is not None:
             raw_body = json.dumps(body, separators=(",", ":")).encode("utf-8")
-        token = await self.ensure_token()
+        if expired_token_ok and self._token is not None:
+            token = self._token
+        else:
+            token = await self.ensure_token()
         response = await self._send(token, method, path, params, headers, raw_body)
         if response.status == 401:
             log.info("storage answered 401; getting a new token")
@@ -281,7 +290,7 @@ class StorageClient:
         if if_modified_since is not None:
             headers["X-If-Modified-Since"] = format_timestamp(if_modified_since)
         response = await self.request(
-            "GET", "/info/collections", headers=headers, expect=(200, 304)
+            "GET", "/info/collections", headers=headers, expect=(200, 304), expired_token_ok=True
         )
         if response.status == 304:
             return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -338,8 +339,18 @@ async def test_token_expiring_locally_is_refreshed_before_use(credentials, http)
     clock = Clock()
     client = await SyncClient.connect(credentials, http=http, clock=clock)
     clock.shift = 3600
-    await client.info_collections()
+    await client.download("bookmarks")
     assert client.storage._tokens.requests == 2
+
+
+async def test_idle_poll_keeps_using_an_expired_token(credentials, http):
+    """Storage answers info/collections with an expired token: polling costs no token."""
+    client = await SyncClient.connect(credentials, http=http)
+    before = client.requests
+    client.storage._token = dataclasses.replace(client.storage._token, expires_at=0.0)
+    assert await client.changed_since(None)
+    assert client.storage._tokens.requests == 1
+    assert client.requests == before + 1
 
 
 async def test_node_reassignment_signals_a_reset(client, stack, account):
