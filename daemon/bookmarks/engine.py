@@ -235,6 +235,10 @@ class _Sync:
         await self.step("setup")
         self.report.first_sync = state.is_first_sync
         remote = _Remote({}, state.last_modified)
+        # After a prefetch the mirror is ahead of the base: the server no longer holds it.
+        server_is_base = (
+            state.synced_modified is not None and state.last_modified == state.synced_modified
+        )
 
         for attempt in range(1, MAX_ATTEMPTS + 1):
             self.report.attempts = attempt
@@ -255,12 +259,12 @@ class _Sync:
             await self.step("read")
             if (
                 not remote.changes
-                and not state.is_first_sync
+                and server_is_base
                 and _same(projection, state.base, self.settings.menu_placement)
             ):
                 return self._finish_unchanged(state, server, remote.last_modified)
 
-            if not remote.changes and not state.is_first_sync:
+            if not remote.changes and server_is_base:
                 # Nothing arrived since the last sync, which left the server holding
                 # exactly the base: no need to read and repair 100,000 records again.
                 remote_tree = RemoteTree(Tree(dict(state.base.items), set(state.base.tombstones)))
@@ -311,6 +315,7 @@ class _Sync:
             except PreconditionFailedError:
                 log.info("the server changed during the sync; merging again")
                 remote_unchanged = False
+                server_is_base = False
                 continue
             await self.step("upload")
 
@@ -496,6 +501,33 @@ class _Sync:
             remote.add(record.guid, modified, record.cleartext)
         remote.last_modified = modified
         return modified
+
+
+async def prefetch(client: SyncClient, store: StateStore) -> int:
+    """Download remote changes into the mirror of every synced profile, between syncs.
+
+    The daemon calls this while no browser is connected, so that the next sync only
+    merges. The base stays as it is (the next sync sees the mirror ahead of it). A
+    profile whose server data was reset is reset here too. Returns the records fetched.
+    """
+    fetched = 0
+    info = await client.info_collections()
+    for profile_id, (server, last_modified) in store.positions().items():
+        if info.get(COLLECTION, 0.0) <= last_modified:
+            continue  # nothing new (a collection gone back in time is the sync's to handle)
+        if (server.meta_modified, server.crypto_modified) != (info.get("meta"), info.get("crypto")):
+            ids = await client.engine_ids(COLLECTION, version=ENGINE_VERSION)
+            if (ids.global_sync_id, ids.engine_sync_id, ids.keys_fingerprint) != server.engine_ids:
+                store.reset(profile_id)
+                continue
+        download = await client.download(COLLECTION, newer=last_modified)
+        store.save_prefetched(
+            profile_id,
+            ((record.id, record.modified, record.cleartext) for record in download.records),
+            download.last_modified,
+        )
+        fetched += len(download.records)
+    return fetched
 
 
 def _take_remaps(projection: Projection, result: MergeResult) -> None:

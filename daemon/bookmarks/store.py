@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS profiles (
     server TEXT,                -- JSON: the engine ids synced against, and when meta/global
                                 -- and crypto/keys last changed (see ServerSetup)
     last_modified REAL,         -- the collection's last-modified the mirror is current to
+    synced_modified REAL,       -- …and the one at the end of the last sync (the base's)
     base TEXT,                  -- JSON: the base tree's items
     last_sync TEXT              -- JSON: the last sync's outcome
 );
@@ -124,6 +125,9 @@ class ProfileState:
     profile_id: str
     server: ServerSetup | None = None
     last_modified: float | None = None
+    # The collection's last-modified when the base was committed. When it equals
+    # ``last_modified`` the server holds exactly the base; a prefetch moves the mirror on.
+    synced_modified: float | None = None
     base: Tree = field(default_factory=Tree)
     id_map: dict[str, str] = field(default_factory=dict)  # browser id → GUID
     last_sync: dict[str, Any] | None = None
@@ -188,11 +192,12 @@ class StateStore:
     def _load(self, profile_id: str) -> ProfileState:
         state = ProfileState(profile_id)
         row = self._db.execute(
-            "SELECT server, last_modified, base, last_sync FROM profiles WHERE profile_id=?",
+            "SELECT server, last_modified, synced_modified, base, last_sync FROM profiles "
+            "WHERE profile_id=?",
             (profile_id,),
         ).fetchone()
         if row is not None:
-            server, state.last_modified, base, last_sync = row
+            server, state.last_modified, state.synced_modified, base, last_sync = row
             try:
                 state.server = ServerSetup.from_json(server) if server else None
                 state.last_sync = json.loads(last_sync) if last_sync else None
@@ -235,7 +240,8 @@ class StateStore:
         with self._transaction() as db:
             db.execute("DELETE FROM mirror WHERE profile_id=?", (profile_id,))
             db.execute(
-                "UPDATE profiles SET server=NULL, last_modified=NULL, base=NULL WHERE profile_id=?",
+                "UPDATE profiles SET server=NULL, last_modified=NULL, synced_modified=NULL, "
+                "base=NULL WHERE profile_id=?",
                 (profile_id,),
             )
 
@@ -264,11 +270,20 @@ class StateStore:
             base_json = tree_to_json(base)
         with self._transaction() as db, bulk_allocation():
             db.execute(
-                "INSERT INTO profiles (profile_id, server, last_modified, base, last_sync) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (profile_id) DO UPDATE SET "
+                "INSERT INTO profiles "
+                "(profile_id, server, last_modified, synced_modified, base, last_sync) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (profile_id) DO UPDATE SET "
                 "server=excluded.server, last_modified=excluded.last_modified, "
+                "synced_modified=excluded.synced_modified, "
                 "base=excluded.base, last_sync=excluded.last_sync",
-                (profile_id, server.to_json(), last_modified, base_json, dumps(outcome)),
+                (
+                    profile_id,
+                    server.to_json(),
+                    last_modified,
+                    last_modified,
+                    base_json,
+                    dumps(outcome),
+                ),
             )
             db.executemany(
                 "INSERT OR REPLACE INTO mirror (profile_id, guid, modified, cleartext) "
@@ -297,6 +312,40 @@ class StateStore:
                 if current.get(browser_id) != guid
             ],
         )
+
+    def save_prefetched(
+        self,
+        profile_id: str,
+        records: Iterable[tuple[str, float, Mapping[str, Any]]],
+        last_modified: float,
+    ) -> None:
+        """Records downloaded between syncs: the mirror moves on, the base stays."""
+        rows = [
+            (profile_id, guid, modified, json.dumps(cleartext, ensure_ascii=False))
+            for guid, modified, cleartext in records
+        ]
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO mirror (profile_id, guid, modified, cleartext) "
+                "VALUES (?, ?, ?, ?)",
+                rows,
+            )
+            db.execute(
+                "UPDATE profiles SET last_modified=? WHERE profile_id=?",
+                (last_modified, profile_id),
+            )
+
+    def positions(self) -> dict[str, tuple[ServerSetup, float]]:
+        """Per synced profile: the server set-up and the last-modified its mirror is at
+        (cheap: no base, no mirror)."""
+        out: dict[str, tuple[ServerSetup, float]] = {}
+        for profile_id, server, last_modified in self._db.execute(
+            "SELECT profile_id, server, last_modified FROM profiles "
+            "WHERE server IS NOT NULL AND last_modified IS NOT NULL"
+        ):
+            with contextlib.suppress(ValueError, TypeError):
+                out[profile_id] = (ServerSetup.from_json(server), last_modified)
+        return out
 
     def save_server(self, profile_id: str, server: ServerSetup) -> None:
         """Update the server set-up stamps of a profile whose ids did not change."""

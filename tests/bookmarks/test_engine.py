@@ -557,3 +557,24 @@ async def test_an_incomplete_apply_uploads_nothing_and_the_next_sync_recovers(ac
     ]
     assert firefox.outline() == chrome.outline()
     check_server_consistent(await account.live())
+
+
+async def test_prefetched_changes_are_merged_by_the_next_sync(account, devices):
+    from daemon.bookmarks.engine import prefetch
+
+    chrome, firefox = devices("chrome"), devices("firefox")
+    chrome.write(browser_tree(bar=[bm("A", "https://a.example/")]))
+    await account.sync(chrome)
+    await account.sync(firefox)
+    tree = firefox.read()
+    tree[0]["children"][0]["children"][0]["title"] = "A from Firefox"
+    firefox.write(tree)
+    await account.sync(firefox)
+
+    # The browser is closed: the daemon fetches the change into chrome's mirror.
+    assert await prefetch(await account.client(), chrome.store) == 1  # the renamed A
+    assert await prefetch(await account.client(), chrome.store) == 0  # nothing newer
+    report = await account.sync(chrome)
+    assert report.downloaded == 0 and report.updated == 1  # merged from the mirror
+    assert chrome.outline()["Bookmarks bar"] == [("A from Firefox", "https://a.example/")]
+    assert not (await account.sync(chrome)).changed
