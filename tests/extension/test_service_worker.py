@@ -27,8 +27,9 @@ from typing import Any
 import pytest
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
-# Generous bounds for a loaded machine; a passing check returns as soon as it holds.
-playwright_sync.expect.set_options(timeout=20_000)
+# Generous bounds for a loaded machine (the same as tests/e2e: the setting is global);
+# a passing check returns as soon as it holds.
+playwright_sync.expect.set_options(timeout=30_000)  # as tests/e2e sets it
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
