@@ -112,6 +112,10 @@ function renderProblem(problem, connection) {
   $('problem-action').textContent = problem.actionLabel ?? '';
   $('problem-action').className = currentAction === 'confirm-brake' ? 'danger' : 'primary';
 
+  renderRetryNote(connection);
+}
+
+function renderRetryNote(connection) {
   const retryAt = connection.retryAt;
   const showRetry = currentAction === 'retry' && typeof retryAt === 'number';
   $('retry-note').hidden = !showRetry;
@@ -119,6 +123,14 @@ function renderProblem(problem, connection) {
     const seconds = Math.max(0, Math.round((retryAt - Date.now()) / 1000));
     $('retry-note').textContent = seconds > 0 ? `Next try in ${seconds} s` : 'Trying…';
   }
+}
+
+/** Keep "5 minutes ago" and the retry countdown true, without rebuilding the lists. */
+function renderClock() {
+  if (!currentView) return;
+  const { connection, status } = currentView;
+  if (!$('sync-card').hidden && status) renderSyncCard(status);
+  renderRetryNote(connection);
 }
 
 /** Run a button's action, keeping the button disabled meanwhile and showing any failure. */
@@ -179,5 +191,4 @@ $('open-options').addEventListener('click', () => {
 });
 
 watchView(render);
-// Keep "5 minutes ago" and the retry countdown true while the popup stays open.
-setInterval(() => currentView && render(currentView), 1000);
+setInterval(renderClock, 1000);
