@@ -20,6 +20,7 @@
   let decided = false;
   let finished = false;
   let login = null; // {uid, email, verified} from fxaccounts:login
+  const MAX_WAITING = 32; // the page sends a handful of messages in a whole sign-in
   const waiting = []; // messages that came before the service worker's answer
 
   function reply(command, messageId, data) {
@@ -97,8 +98,11 @@
   function onEvent(event) {
     const message = readEvent(event);
     if (!message) return;
-    if (!decided) waiting.push(message);
-    else if (armed) handle(message);
+    if (decided) {
+      if (armed) handle(message);
+    } else if (waiting.length < MAX_WAITING) {
+      waiting.push(message);
+    }
   }
 
   window.addEventListener('WebChannelMessageToChrome', onEvent);

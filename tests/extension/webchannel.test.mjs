@@ -198,3 +198,10 @@ test('in a frame, the script does nothing at all', async () => {
   assert.deepEqual(page.replies, []);
   assert.deepEqual(page.forwarded, []);
 });
+
+test('a flood of messages before the service worker answered is capped, not queued without end', async () => {
+  const page = loadScript();
+  for (let i = 0; i < 1000; i++) page.send('fxaccounts:can_link_account', { email: 'a@b.c' });
+  await settle();
+  assert.equal(page.replies.length, 32);
+});
