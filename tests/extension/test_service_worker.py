@@ -269,7 +269,7 @@ def test_without_the_host_the_popup_says_how_to_install(playwright: Any, tmp_pat
         expect(popup.locator("#problem-title")).to_contain_text("isn’t installed")
         expect(popup.locator("#problem-commands")).to_contain_text("./install/install.sh")
         expect(popup.locator("#problem-action")).to_have_text("Check again")
-        assert popup.locator("#sync-card").is_hidden()
+        expect(popup.locator("#sync-card")).to_be_hidden()
         wait_for(lambda: browser.badge() == "!", "the badge to show the problem")
 
         # Installed meanwhile: "Check again" connects at once, without waiting for the
@@ -284,8 +284,9 @@ def test_without_the_host_the_popup_says_how_to_install(playwright: Any, tmp_pat
             daemon.send(
                 {"id": hello["id"], "result": {"daemon_version": "0.1", "status": status()}}
             )
+            expect(popup.locator("#sync-card")).to_be_visible()
             expect(popup.locator("#state-headline")).to_have_text("Up to date")
-            assert popup.locator("#problem").is_hidden()
+            expect(popup.locator("#problem")).to_be_hidden()
         finally:
             daemon.close()
     finally:
@@ -309,9 +310,10 @@ def test_the_popup_shows_the_status_from_hello(linked: tuple) -> None:
     popup = browser.page("popup.html")
     expect = playwright_sync.expect
     expect(popup.locator("#account")).to_have_text("alice@example.org")
+    expect(popup.locator("#sync-card")).to_be_visible()
     expect(popup.locator("#state-headline")).to_have_text("Up to date")
     expect(popup.locator("#last-sync")).to_contain_text("2 changes")
-    assert popup.locator("#problem").is_hidden()
+    expect(popup.locator("#problem")).to_be_hidden()
     popup.close()
 
 
