@@ -33,8 +33,10 @@ from tests.e2e.remote import RemoteBookmarks
 expect.set_options(timeout=30_000)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
+    # Not session-wide: while it runs, its event loop counts as running in this thread, and
+    # the asyncio tests collected after tests/e2e could not start theirs.
     with sync_playwright() as running:
         yield running
 
