@@ -191,8 +191,13 @@ class _Merger:
     # ----------------------------------------------------------------- preparation
 
     def _visible_local(self, items: dict[str, Item]) -> dict[str, Item]:
-        """The local items under visible roots (the caller's objects, or corrected copies)."""
+        """The local items under visible roots (the caller's objects, or corrected copies).
+
+        The browser's tree is sound, but nothing here relies on it: an item is taken once,
+        under the first folder listing it, and only folders keep children.
+        """
         out: dict[str, Item] = {}
+        claimed: set[str] = set(USER_ROOTS)
         for root in USER_ROOTS:
             if root in self.hidden_roots or root not in items:
                 continue
@@ -202,7 +207,12 @@ class _Merger:
                 item = items.get(guid)
                 if item is None or guid in out:
                     continue
-                children = [c for c in item.children if c in items]
+                children: list[str] = []
+                if item.kind in _FOLDERS:
+                    for child in item.children:
+                        if child in items and child not in claimed:
+                            claimed.add(child)
+                            children.append(child)
                 if item.parent != parent or len(children) != len(item.children):
                     # The folder listing it is its parent, whatever the item says.
                     item = _placed(item, item.guid, parent, children)
@@ -282,6 +292,7 @@ class _Merger:
         """Base items the browser could see, and hidden ones inside a folder it deleted."""
         visible: set[str] = set()
         doomed: set[str] = set()
+        walked: set[str] = set()  # a sound base never repeats an item; a damaged one might
         for root in USER_ROOTS:
             if root in self.hidden_roots or root not in self.base:
                 continue
@@ -289,8 +300,9 @@ class _Merger:
             while stack:
                 guid, shown, in_deleted = stack.pop()
                 item = self.base.get(guid)
-                if item is None:
+                if item is None or guid in walked:
                     continue
+                walked.add(guid)
                 shown = shown and item.kind in _SHOWN
                 if shown:
                     visible.add(guid)
@@ -670,14 +682,17 @@ class _Merger:
             local_changed = base_order is None or local_item.children != [
                 c for c in base_order if c in self._base_visible
             ]
-            local_order = (
-                self._with_hidden(
+            if not local_changed:
+                local_order = base_order
+            elif base_order is None:
+                # A first sync: the browser never saw the remote's children, so none of
+                # them lost an anchor; they join as the remote's additions, in its order.
+                local_order = list(local_item.children)
+            else:
+                local_order = self._with_hidden(
                     local_item.children,
                     remote_order if remote_order is not None else base_order,
                 )
-                if local_changed
-                else base_order
-            )
         else:
             local_order = lview.children if lview else None
             local_changed = local_order is not None and local_order != base_order
@@ -696,13 +711,12 @@ class _Merger:
         else:
             primary, secondary = base_order, remote_order
         wanted = set(members)
-        out = [c for c in primary or () if c in wanted]
+        out = list(dict.fromkeys(c for c in primary or () if c in wanted))
         if len(out) == len(members):
             return out
         if local_changed and remote_changed:
             # Both changed: the other side's additions follow, in its order.
-            placed = set(out)
-            out.extend(c for c in secondary or () if c in wanted and c not in placed)
+            out = list(dict.fromkeys([*out, *(c for c in secondary or () if c in wanted)]))
         else:
             # The other side did not reorder: what it still has and the winner lost
             # (revived items) goes back next to where it was.
