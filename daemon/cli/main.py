@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from daemon import __version__
-from daemon.errors import ExitStatus, FoxbridgeError
+from daemon.errors import FoxbridgeError
 
 # Sub-command name → module in daemon.cli, in the order ``--help`` lists them.
 COMMANDS: dict[str, str] = {
@@ -50,13 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         if module_name in registered:
             continue
         registered.add(module_name)
-        try:
-            module = importlib.import_module(f"daemon.cli.{module_name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"daemon.cli.{module_name}":
-                raise
-            continue  # a command not built yet in this checkout
-        module.register(subparsers)
+        importlib.import_module(f"daemon.cli.{module_name}").register(subparsers)
     return parser
 
 
