@@ -458,6 +458,16 @@ def test_r8_hidden_remote_additions_survive_a_local_reorder():
     assert shape(sync(base, local, remote).tree, "toolbar") == ["b", "a", "s"]
 
 
+def test_r8_first_sync_keeps_hidden_siblings_where_the_remote_has_them():
+    remote = tree(toolbar=[bm("a"), query("q"), bm("b"), sep("s")])
+    empty_browser = tree(roots=("toolbar", "unfiled", "mobile"), at={"toolbar": 5})
+    result = sync(Tree(), empty_browser, remote)
+    assert shape(result.tree, "toolbar") == ["a", "q", "b", "s"]
+    browser = tree(roots=("toolbar", "unfiled", "mobile"), at={"toolbar": 5}, toolbar=[bm("x")])
+    result = sync(Tree(), browser, remote)
+    assert shape(result.tree, "toolbar") == ["x", "a", "q", "b", "s"]
+
+
 def test_r8_hidden_content_goes_with_a_folder_the_browser_deleted():
     base = tree(toolbar=[folder("f", "F", bm("a"), sep("s"), query("q"))])
     remote = edit(base, "q", title="Changed remotely", at=5)
@@ -538,3 +548,41 @@ def test_r2_browser_never_strips_extras_even_without_base():
     item = sync(Tree(), visible(local), remote).tree.items["a"]
     assert item.title == "Local"
     assert item.extra == {"tags": ["t"], "keyword": "k"}
+
+
+def test_r4_children_moved_up_from_a_deleted_folder_keep_their_order():
+    base = tree(toolbar=[bm("a"), folder("f", "F", bm("x"), bm("y"), bm("z")), bm("d")])
+    local = visible(base)
+    for guid in ("x", "y", "z"):
+        local = edit(local, guid, title=f"edited {guid}", at=5)
+    result = sync(base, local, delete(base, "f"))
+    assert shape(result.tree, "toolbar") == ["a", "d", "x", "y", "z"]
+
+
+def test_r7_separators_match_by_position():
+    remote = tree(toolbar=[bm("R_a", "A", "https://a/"), sep("R_s")])
+    local = tree(toolbar=[bm("L_a", "A", "https://a/"), sep("L_s")])
+    result = merge(Tree(), local, remote)
+    assert result.remapped == {"L_a": "R_a", "L_s": "R_s"}
+
+
+def test_r8_a_shown_menu_is_merged_like_any_root():
+    base = tree(menu=[bm("m1"), sep("s"), bm("m2")])
+    local = reorder(visible(base), "menu", ["m2", "m1"], at=5)
+    result = merge(base, local, base)  # nothing hidden
+    assert shape(result.tree, "menu") == ["m2", "m1", "s"]
+
+
+def test_r11_cycle_breaker_prefers_the_other_sides_parent():
+    base = tree(toolbar=[folder("x", "X"), folder("y", "Y")], unfiled=[folder("z", "Z")])
+    local = move(visible(base), "x", "y", at=5)
+    remote = move(move(base, "y", "x", at=6), "z", "x", at=6)
+    result = sync(base, local, remote)
+    assert_acyclic(result.tree)
+    assert result.tree.items["y"].parent == "x"  # the newer move stands
+    assert result.tree.items["x"].parent == "toolbar"  # the older one is undone
+
+
+def assert_acyclic(t: Tree) -> None:
+    reachable = {item.guid for root in ROOT_TITLES for item in t.walk(root)}
+    assert reachable == set(t.items)
