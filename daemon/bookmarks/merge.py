@@ -25,8 +25,9 @@ R3  Moves. A move on one side beats none; moves on both sides to different folde
     parent's ``modified``), ties to remote.
 R4  Children order. If one side reordered (or added to, or removed from) a folder, its
     order is taken; if both did, the newer folder's order comes first, then the other
-    side's additions in their order; children that arrive otherwise (moved up from a
-    deleted folder) are appended in tree order. Relative order is never scrambled.
+    side's additions in their order. A child the winning order lacks but the other side
+    still lists (revived) goes back after its old neighbour; children that arrive
+    otherwise (moved up from a deleted folder) are appended in tree order.
 R5  Deletions. Deleted on one side and unchanged (value and parent) on the other →
     deleted. Edited or moved on one side and deleted on the other → kept (revived).
     Deleted on both → deleted. A deleted folder's surviving children (edited or new on
@@ -55,7 +56,12 @@ R10 Invalid remote records. A remote item whose validity is ``REPLACE`` loses to
     without one it is deleted. Remote items rewritten for validity (``REUPLOAD``) or
     with a repaired structure (``Tree.diverged``) are uploaded even if unchanged.
 R11 Cycles. Concurrent moves that would make a cycle are undone for the item closing
-    it: it goes to its other side's parent, else its base parent, else ``unfiled``.
+    it: it goes to the first of its local, remote and base parents that makes no cycle,
+    else to ``unfiled``.
+
+Where this differs from Firefox's (two-way) merger: values are settled per field, not
+per item; a folder edited on one side and deleted on the other survives (Firefox keeps
+it deleted); cycles are broken rather than aborting the sync; livemarks are kept.
 """
 
 from __future__ import annotations
@@ -84,8 +90,8 @@ _T = TypeVar("_T")
 @dataclass(slots=True)
 class MergeStats:
     items: int = 0  # live items in the merged tree
-    local_wins: int = 0  # items whose merged copy differs from the remote one
-    remote_wins: int = 0  # items whose merged copy differs from the local one
+    local_wins: int = 0  # items taking a value or their place from the local side
+    remote_wins: int = 0  # items taking a value or their place from the remote side
     conflicts: int = 0  # fields or moves changed on both sides, settled by recency
     matched: int = 0  # new local items matched to new remote items by content
     deleted: int = 0
