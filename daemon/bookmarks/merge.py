@@ -190,6 +190,9 @@ class _Merger:
         }
         self.local = self._visible_local(local.items)
         self._positions: dict[str, int] | None = None
+        # (local view, remote view) of the items that took the slow path; the others' are
+        # simply their local and remote items.
+        self._views: dict[str, tuple[Item | None, Item | None]] = {}
         self._base_visible: set[str] = set()
         self._local_won: set[str] = set()  # items taking a value or place from local
         self._remote_won: set[str] = set()  # … from remote
@@ -330,8 +333,9 @@ class _Merger:
 
         order = self._all_guids()
         merged: dict[str, Item] = {}
-        lviews: dict[str, Item | None] = {}
-        rviews: dict[str, Item | None] = {}
+        parents: dict[str, str] = {}
+        settled: list[str] = []  # same value and parent on both sides: parent known
+        unsettled: list[str] = []
         upload: set[str] = set()
         gone: set[str] = set()
         local, remote = self.local, self.remote
@@ -350,7 +354,11 @@ class _Merger:
             ):
                 # The common case: the same value on both sides (the browser's extras
                 # are always base's, so the remote's win). Nothing to settle.
-                lviews[guid], rviews[guid] = lview, rview
+                if lview.parent == rview.parent:
+                    parents[guid] = rview.parent
+                    settled.append(guid)
+                else:
+                    unsettled.append(guid)
                 merged[guid] = Item(
                     guid, rview.kind, "", rview.title, rview.url, [],
                     _earliest(lview.date_added, rview.date_added, self.base.get(guid)),
@@ -361,16 +369,22 @@ class _Merger:
             from_browser = lview is not None and guid not in defer_to_remote
             if not from_browser:
                 lview = self._local_view(guid, base_visible, doomed, defer_to_remote)
-            lviews[guid], rviews[guid] = lview, rview
+            self._views[guid] = (lview, rview)
             item = self._merge_item(guid, lview, rview, upload, from_browser=from_browser)
             if item is None:
                 gone.add(guid)
             else:
                 merged[guid] = item
+                unsettled.append(guid)
 
-        parents = {g: self._merge_parent(g, lviews[g], rviews[g], merged) for g in merged}
-        self._break_cycles(parents, lviews, rviews)
-        self._assemble(merged, parents, lviews, rviews)
+        for guid in settled:  # R5: the parent may be gone
+            parent = merged.get(parents[guid])
+            if parent is None or parent.kind not in _FOLDERS:
+                parents[guid] = self._surviving_folder(parents[guid], merged)
+        for guid in unsettled:
+            parents[guid] = self._merge_parent(guid, *self._views_of(guid), merged)
+        self._break_cycles(parents)
+        self._assemble(merged, parents)
 
         deleted = (gone | self.remote_tree.tombstones | self.local_tombstones) - merged.keys()
         upload |= self.remote_tree.diverged
@@ -614,12 +628,11 @@ class _Merger:
             guid = known.parent
         return UNFILED
 
-    def _break_cycles(
-        self,
-        parents: dict[str, str],
-        lviews: dict[str, Item | None],
-        rviews: dict[str, Item | None],
-    ) -> None:
+    def _views_of(self, guid: str) -> tuple[Item | None, Item | None]:
+        views = self._views.get(guid)
+        return views if views is not None else (self.local.get(guid), self.remote.get(guid))
+
+    def _break_cycles(self, parents: dict[str, str]) -> None:
         """R11. The three inputs are trees, so only an item placed elsewhere than in the
         remote tree can close a cycle: walk up from each of those."""
         sound: set[str] = {*USER_ROOTS, PLACES_ROOT}  # known to hang under places
@@ -636,7 +649,7 @@ class _Merger:
                 current = parents.get(current, PLACES_ROOT)
             if current in on_path:  # ``current`` closes a cycle: undo its move
                 base = self.base.get(current)
-                views = (lviews.get(current), rviews.get(current), base)
+                views = (*self._views_of(current), base)
                 options = [view.parent for view in views if view is not None]
                 parents[current] = next(
                     (p for p in options if self._hangs_under_places(p, parents, current)),
@@ -660,8 +673,6 @@ class _Merger:
         self,
         merged: dict[str, Item],
         parents: dict[str, str],
-        lviews: dict[str, Item | None],
-        rviews: dict[str, Item | None],
     ) -> None:
         """R4, R8: fill in every folder's ``children``."""
         members: dict[str, list[str]] = {}
@@ -672,7 +683,7 @@ class _Merger:
             if folder_guid == PLACES_ROOT:
                 continue
             merged[folder_guid].children = self._order_children(
-                folder_guid, kids, lviews.get(folder_guid), rviews.get(folder_guid)
+                folder_guid, kids, *self._views_of(folder_guid)
             )
 
     def _order_children(
