@@ -17,7 +17,9 @@ from keyring.backend import KeyringBackend
 
 
 class SharedFileKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
+    # Zero keeps it out of keyring's automatic chain of backends (which gathers every
+    # subclass it has seen): it is used only where a test selects it explicitly.
+    priority = 0  # type: ignore[assignment]
 
     @property
     def _file(self) -> Path:

@@ -20,7 +20,7 @@ from daemon.fxa.servers import discover
 from daemon.paths import default_paths
 from daemon.sync.client import OutgoingRecord, SyncClient
 from fxstack.faults import Fault
-from tests.sync.file_keyring import FileKeyring
+from tests.keyring.file_backend import SharedFileKeyring
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
@@ -34,10 +34,12 @@ BOOKMARK = {
 
 @pytest.fixture
 def file_keyring(tmp_path, monkeypatch):
-    monkeypatch.setenv("FOXBRIDGE_TEST_KEYRING", str(tmp_path / "keyring.json"))
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.sync.file_keyring.FileKeyring")
+    # Look up the process's own backend before the environment names the test one: the
+    # first get_keyring() reads PYTHON_KEYRING_BACKEND, and what it picks sticks.
     previous = keyring.get_keyring()
-    keyring.set_keyring(FileKeyring())
+    monkeypatch.setenv("FOXBRIDGE_TEST_KEYRING_FILE", str(tmp_path / "keyring.json"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.keyring.file_backend.SharedFileKeyring")
+    keyring.set_keyring(SharedFileKeyring())
     yield tmp_path / "keyring.json"
     keyring.set_keyring(previous)
 
