@@ -330,7 +330,8 @@ def project(
                     for child in node.children
                     if child in guid_of and guid_of[child] != MENU
                 ],
-                date_added=node.date_added,
+                # A node without one (a hand-written file) was added now, not in 1970.
+                date_added=node.date_added or int(now * 1000),
                 modified=changed_at[node_id] / 1000 if node_id in changed_at else now,
             )
         )

@@ -136,3 +136,27 @@ def test_empty_profile():
     assert tree.item_count() == 0
     projection = project(tree, {}, placement=MenuPlacement.OTHER, now=1.0)
     assert set(projection.tree.items) == {TOOLBAR, UNFILED, MOBILE}
+
+
+def test_a_node_without_dateadded_counts_as_added_now() -> None:
+    """Hand-written files may omit dateAdded: the item is new, not from 1970."""
+    from daemon.bookmarks.chrome import parse_tree, project
+
+    raw = [
+        {
+            "id": "0",
+            "title": "",
+            "children": [
+                {
+                    "id": "1",
+                    "title": "Bookmarks bar",
+                    "folderType": "bookmarks-bar",
+                    "children": [{"id": "10", "title": "M", "url": "https://m.example/"}],
+                },
+                {"id": "2", "title": "Other bookmarks", "folderType": "other", "children": []},
+            ],
+        }
+    ]
+    projection = project(parse_tree(raw), {}, placement=MenuPlacement.OTHER, now=1_700_000_000.0)
+    (item,) = [i for i in projection.tree.items.values() if i.url]
+    assert item.date_added == 1_700_000_000_000
