@@ -8,6 +8,7 @@ run isolated daemons side by side, and so can a user with a portable setup.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,7 +65,12 @@ def default_paths() -> Paths:
     if home:
         root = Path(home).expanduser().resolve()
         return Paths(root / "config", root / "data", root / "log", root / "run")
-    runtime = platformdirs.user_runtime_dir(APP_NAME, appauthor=False, ensure_exists=False)
+    with warnings.catch_warnings():
+        # Without XDG_RUNTIME_DIR (ssh, cron, containers) platformdirs falls back to a
+        # per-user folder in /tmp and warns; the fallback is fine (``ensure`` makes it
+        # private), the warning on every command is not.
+        warnings.simplefilter("ignore")
+        runtime = platformdirs.user_runtime_dir(APP_NAME, appauthor=False, ensure_exists=False)
     return Paths(
         config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
         data_dir=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
