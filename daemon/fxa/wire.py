@@ -110,7 +110,7 @@ class OAuthTokens:
     def parse(cls, data: Any, *, want_refresh: bool) -> OAuthTokens:
         data = obj(data, "OAuth token answer")
         access = string(data, "access_token", max_length=8192)
-        if data.get("token_type", "bearer").lower() != "bearer":
+        if (optional_string(data, "token_type") or "bearer").lower() != "bearer":
             raise MalformedResponseError("'token_type' is not bearer")
         refresh = None
         if want_refresh:
