@@ -20,6 +20,7 @@ folder for, so that absence is never mistaken for deletions.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -175,7 +176,12 @@ def _read_node(raw: object, *, parent_id: str | None) -> BrowserNode:
     if url is not None and "children" in raw:
         raise BrowserTreeError(f"Bookmark {node_id} has both a URL and children.")
     date_added = raw.get("dateAdded", 0)
-    if isinstance(date_added, bool) or not isinstance(date_added, int | float):
+    # JSON as Python reads it may hold NaN or Infinity, which no timestamp is.
+    if (
+        isinstance(date_added, bool)
+        or not isinstance(date_added, int | float)
+        or not math.isfinite(date_added)
+    ):
         raise BrowserTreeError(f"Bookmark {node_id} has a malformed dateAdded.")
     # Nesting is what counts: parentId and index are recomputed on output, so a tree
     # edited by hand need not keep them right.
