@@ -118,7 +118,10 @@ class Connection:
             message = protocol.parse_message(payload)
         except ProtocolError as problem:
             log.info("%r: malformed message: %s", self, problem.message)
-            if problem.request_id is not None:
+            pending = self._pending.pop(problem.request_id or "", None)
+            if pending is not None and not pending.done():
+                pending.set_exception(problem)  # a malformed answer to our own request
+            elif problem.request_id is not None:
                 self._spawn(self._send(protocol.error(problem.request_id, problem)))
             return
         if isinstance(message, Response):

@@ -223,10 +223,11 @@ def _parse_error(value: Any, request_id: str) -> dict[str, Any]:
         isinstance(value, dict)
         and isinstance(value.get("code"), str)
         and isinstance(value.get("message"), str)
+        and isinstance(value.get("data", {}), dict | None)
     ):
         raise ProtocolError(
             ErrorCode.BAD_REQUEST,
-            "An error needs a string 'code' and 'message'.",
+            "An error needs a string 'code' and 'message', and 'data' must be an object.",
             request_id=request_id,
         )
     data = value.get("data")
