@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any
 
+from daemon.cli.text import printable
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -41,16 +43,19 @@ async def run(args: argparse.Namespace) -> int:
         for record in records:
             print(_describe(record.cleartext))
     for skipped in download.skipped:
-        print(f"foxbridge: skipped record {skipped.id}: {skipped.reason}", file=sys.stderr)
+        print(
+            f"foxbridge: skipped record {printable(skipped.id)}: {printable(skipped.reason)}",
+            file=sys.stderr,
+        )
     return 0
 
 
 def _describe(cleartext: dict[str, Any]) -> str:
-    """One line: id, kind, title and (for bookmarks) the URL."""
+    """One line: id, kind, title and (for bookmarks) the URL; safe to print."""
     kind = "deleted" if cleartext.get("deleted") else str(cleartext.get("type", "?"))
     parts = [str(cleartext.get("id")), kind]
     if cleartext.get("title"):
         parts.append(str(cleartext["title"]))
     if cleartext.get("bmkUri"):
         parts.append(str(cleartext["bmkUri"]))
-    return "  ".join(parts)
+    return printable("  ".join(parts))

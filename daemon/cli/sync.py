@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from daemon.cli.text import printable
 from daemon.errors import ExitStatus
 
 
@@ -130,7 +131,7 @@ def _print_brake(error: Any, *, as_json: bool) -> None:
         print(json.dumps({"brake": preview.to_status(), "message": error.message}))
     print(f"foxbridge: {error.message}", file=sys.stderr)
     for title in preview.titles[:10]:
-        print(f"  would delete: {title}", file=sys.stderr)
+        print(f"  would delete: {printable(title)}", file=sys.stderr)
     if len(preview.titles) > 10:
         print(f"  … and {len(preview.titles) - 10} more", file=sys.stderr)
 
@@ -141,9 +142,10 @@ def _print_report(report: Any) -> None:
         for op in report.ops:
             detail = op.get("title") or op.get("url") or ""
             target = op.get("id") or op.get("ref")
-            print(f"  browser: {op['op']} {target} {detail}".rstrip())
+            print(printable(f"  browser: {op['op']} {target} {detail}".rstrip()))
         for record in report.records:
-            print(f"  server: {'delete' if record['deleted'] else 'write'} {record['id']}")
+            action = "delete" if record["deleted"] else "write"
+            print(printable(f"  server: {action} {record['id']}"))
         if report.brake:
             print(
                 "  the safety brake would stop this sync "
