@@ -6,6 +6,8 @@ import argparse
 import json
 from datetime import UTC, datetime
 
+from daemon.cli.text import printable
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -30,8 +32,16 @@ async def run(args: argparse.Namespace) -> int:
     if not collections:
         print("The account has no Sync data yet.")
         return 0
-    width = max(len(name) for name in collections)
+    names = {name: printable(name) for name in collections}
+    width = max(len(shown) for shown in names.values())
     for name, modified in sorted(collections.items()):
-        when = datetime.fromtimestamp(modified, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        print(f"{name:<{width}}  {when}  ({modified:.2f})")
+        print(f"{names[name]:<{width}}  {_utc(modified)}  ({modified:.2f})")
     return 0
+
+
+def _utc(seconds: float) -> str:
+    """A server time as a UTC date; the server may send one no calendar holds."""
+    try:
+        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, ValueError, OSError):
+        return "(a time beyond the calendar)"

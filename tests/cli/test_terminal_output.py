@@ -9,6 +9,7 @@ import pytest
 
 from daemon.cli.text import printable
 from daemon.sync.client import OutgoingRecord
+from fxstack.faults import Fault
 from tests.sync.test_cli import _create, file_keyring, foxbridge, sign_in_and_upload
 
 __all__ = ["file_keyring"]  # a fixture these tests use
@@ -47,3 +48,18 @@ def test_bookmarks_list_escapes_what_the_server_sent(stack_thread, foxbridge_hom
         "hostile00001  bookmark  Bank\\x1b]0;owned\\x07\\x1b[2J\\u202eknil  "
         "https://bank.example/\\x0d\\x1b[1A"
     ) in result.stdout
+
+
+@pytest.mark.parametrize("modified", [1e300, 1e12])
+def test_collections_with_a_timestamp_beyond_the_calendar(
+    stack_thread, foxbridge_home, file_keyring, modified
+):
+    """A far-future time from the server is shown as a number, not a traceback."""
+    stack_thread.call(_create(stack_thread))
+    asyncio.run(sign_in_and_upload(stack_thread.url, []))
+    stack_thread.stack.faults.add(
+        Fault("/storage/1.5/", method="GET", status=200, body={"bookmarks": modified})
+    )
+    result = foxbridge("collections")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("bookmarks  (a time beyond the calendar)  (")
