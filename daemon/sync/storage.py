@@ -10,9 +10,9 @@ server's published limits.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -245,10 +245,9 @@ class StorageClient:
     def _observe(self, response: Response) -> None:
         """Learn the server clock and any backoff it asks for, whatever the status."""
         now = self._clock()
-        stamp = response.headers.get("X-Weave-Timestamp")
+        stamp = _seconds(response.headers.get("X-Weave-Timestamp"))
         if stamp is not None:
-            with contextlib.suppress(ValueError):
-                self._offset = float(stamp) - now
+            self._offset = stamp - now
         backoff = _seconds(response.headers.get("X-Weave-Backoff"))
         if backoff is not None:
             log.info("server asks for %s s of backoff", backoff)
@@ -289,8 +288,10 @@ class StorageClient:
         headers = {}
         if if_modified_since is not None:
             headers["X-If-Modified-Since"] = format_timestamp(if_modified_since)
+        # A 304 only answers a conditional request; to any other it is a server fault.
+        expect = (200, 304) if if_modified_since is not None else (200,)
         response = await self.request(
-            "GET", "/info/collections", headers=headers, expect=(200, 304), expired_token_ok=True
+            "GET", "/info/collections", headers=headers, expect=expect, expired_token_ok=True
         )
         if response.status == 304:
             return None
@@ -527,7 +528,7 @@ def _seconds(value: str | None) -> float | None:
         seconds = float(value.strip())
     except ValueError:
         return None
-    return seconds if seconds >= 0 else None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 def _weave_code(response: Response) -> str:

@@ -1,0 +1,102 @@
+"""What the Sync storage server sends: odd statuses, headers and bodies.
+
+The real client talks to the local stack over HTTP; a fault rewrites one answer with a
+random status, random headers (timestamps, backoffs, offsets, alerts) and a random body
+(junk JSON, or records whose encrypted payloads are junk). Every call either works or
+raises a ``FoxbridgeError``, and the client stays usable once the fault is gone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from daemon.errors import FoxbridgeError
+from daemon.sync.client import SyncClient
+from fxstack.faults import Fault
+from tests.bookmarks.sync_support import Account
+from tests.security.strategies import JSON
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def account(stack, http) -> Account:
+    return Account(stack, http)
+
+
+NUMBERS = st.sampled_from(
+    ["", "0", "-5", "1e308", "inf", "Infinity", "-inf", "nan", "12.5", " 3 ", "x", "１２"]
+)
+HEADERS = st.fixed_dictionaries(
+    {},
+    optional={
+        "X-Weave-Timestamp": NUMBERS,
+        "X-Last-Modified": NUMBERS,
+        "X-Weave-Backoff": NUMBERS,
+        "Retry-After": NUMBERS,
+        "X-Weave-Next-Offset": st.text(max_size=10).filter(str.isprintable) | NUMBERS,
+        "X-Weave-Alert": st.sampled_from(["", "soft-eol", "{", '{"code":"hard-eol"}', "ünï"]),
+        "X-Weave-Records": NUMBERS,
+    },
+).map(lambda h: {k: v.encode("utf-8").decode("latin-1") for k, v in h.items()})
+
+PAYLOADS = st.one_of(
+    st.text(max_size=20),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "ciphertext": st.text(max_size=24) | JSON,
+            "IV": st.text(max_size=24) | JSON,
+            "hmac": st.text(max_size=64) | JSON,
+        },
+    ).map(json.dumps),
+    JSON,
+)
+BSOS = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": st.text(max_size=14) | JSON,
+        "modified": st.floats(allow_nan=True, allow_infinity=True) | JSON,
+        "payload": PAYLOADS,
+        "sortindex": JSON,
+    },
+)
+BODIES = st.none() | JSON | st.lists(BSOS, max_size=3)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.sampled_from([200, 201, 304, 400, 401, 404, 409, 412, 500, 503, 513]), BODIES, HEADERS)
+@example(200, {}, {"X-Weave-Backoff": "inf"})
+@example(503, None, {"Retry-After": "Infinity"})
+@example(200, {}, {"X-Weave-Timestamp": "nan"})
+async def test_odd_answers_are_errors_and_the_client_recovers(
+    stack, account: Account, status: int, body: object, headers: dict[str, str]
+) -> None:
+    stack.faults.clear()
+    client = await SyncClient.connect(account.credentials, http=account.http)
+    for operation in (client.info_collections, lambda: client.download("bookmarks")):
+        stack.faults.add(Fault("/storage/", status=status, body=body, headers=headers))
+        stack.faults.add(Fault("/1.5/", status=status, body=body, headers=headers))
+        try:
+            await operation()
+        except FoxbridgeError as failure:
+            assert failure.message
+        stack.faults.clear()
+    # The fault is gone: a fresh client works (the old one may rightly be backing off).
+    fresh = await SyncClient.connect(account.credentials, http=account.http)
+    assert isinstance(await fresh.info_collections(), dict)
