@@ -98,6 +98,17 @@ class InvalidCodeError(AuthError):
     pass
 
 
+class ClientDisabledError(AuthError):
+    """errno 204 (or the OAuth server's ``disabledClient``): the OAuth client id foxbridge
+    uses is switched off on that server; waiting does not help."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The account server no longer accepts the OAuth client foxbridge uses. "
+            "See the README (Sign in) for what to do."
+        )
+
+
 class BotProtectionError(ServerError):
     pass
 
@@ -143,6 +154,8 @@ def _number(value: Any) -> float | None:
 def error_for(http_status: int, body: Any, headers: dict[str, str]) -> FoxbridgeError:
     """The ``FoxbridgeError`` for an error answer of the auth or OAuth server."""
     retry_header = _number(_int_or_none(headers.get("Retry-After")))
+    if isinstance(body, dict) and body.get("error") == "disabledClient":
+        return ClientDisabledError()
     if not isinstance(body, dict) or not isinstance(body.get("errno"), int):
         if http_status == 406:
             return BotProtectionError(
@@ -174,7 +187,9 @@ def _error_for_errno(
         return DeviceSessionConflictError(body["deviceId"])
     if errno == 125:
         return RequestBlockedError(body.get("verificationMethod") == "email-captcha")
-    if http_status == 503 or errno in (201, 202, 204):
+    if errno == 204:
+        return ClientDisabledError()
+    if http_status == 503 or errno in (201, 202):
         return ServiceUnavailableError(retry_header)
     if errno in _PLAIN:
         kind, message = _PLAIN[errno]

@@ -48,7 +48,6 @@ FLOW_LIFETIME = 15 * 60  # seconds; as long as Firefox waits for a pairing flow
 MAX_ANSWER_BYTES = 256 * 1024
 # Errnos of the authorization_code grant: unknown, mismatched, expired code, wrong verifier.
 STALE_CODE_ERRNOS = frozenset({172, 173, 174, 175})
-DISABLED_CLIENT_ERRNO = 204
 
 
 class WebSignInExpiredError(AuthError):
@@ -58,14 +57,6 @@ class WebSignInExpiredError(AuthError):
 
 class WebSignInRefusedError(AuthError):
     """The page's answer does not belong to the sign-in we started."""
-
-
-class ClientDisabledError(AuthError):
-    def __init__(self) -> None:
-        super().__init__(
-            "The account server no longer accepts sign-ins from the OAuth client foxbridge "
-            "uses. Sign in with your email and password, or see the README (Sign in)."
-        )
 
 
 @dataclass(frozen=True)
@@ -298,8 +289,4 @@ async def _call(
         answer = None
     if status == 200:
         return answer
-    if isinstance(answer, dict) and answer.get("errno") == DISABLED_CLIENT_ERRNO:
-        raise ClientDisabledError()
-    if isinstance(answer, dict) and answer.get("error") == "disabledClient":
-        raise ClientDisabledError()
     raise error_for(status, answer, response_headers)

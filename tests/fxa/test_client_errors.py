@@ -10,6 +10,7 @@ from daemon.fxa.errors import (
     AccountOfflineError,
     AccountServerError,
     BotProtectionError,
+    ClientDisabledError,
     MalformedResponseError,
     RequestBlockedError,
     ServiceUnavailableError,
@@ -58,6 +59,17 @@ async def login(http, servers):
             "'uid'",
         ),
         (Fault(LOGIN, status=400, body={"code": 400, "errno": 210}), AuthError, "no password"),
+        # A disabled client id is for good: not "temporarily unavailable, try again later".
+        (
+            Fault(LOGIN, status=503, body={"code": 503, "errno": 204}),
+            ClientDisabledError,
+            "no longer accepts",
+        ),
+        (
+            Fault(LOGIN, status=400, body={"code": 400, "error": "disabledClient"}),
+            ClientDisabledError,
+            "no longer accepts",
+        ),
     ],
 )
 async def test_server_failures_are_plain_errors(stack, http, servers, fault, expected, text):

@@ -13,11 +13,10 @@ import pytest
 from daemon.errors import AuthError
 from daemon.fxa import secrets
 from daemon.fxa.account import load_account
-from daemon.fxa.errors import BotProtectionError
+from daemon.fxa.errors import BotProtectionError, ClientDisabledError
 from daemon.fxa.servers import MOZILLA, ServerConfig, ServerConfigError
 from daemon.fxa.web_login import (
     FLOW_LIFETIME,
-    ClientDisabledError,
     LoginHint,
     PendingWebSignIn,
     WebSignInExpiredError,
