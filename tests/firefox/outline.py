@@ -3,7 +3,8 @@
 Chrome has no separators, no tags and no Bookmarks Menu root: foxbridge shows the menu as
 a "Bookmarks Menu" folder inside Other bookmarks (the default placement). An outline maps
 each Sync root (``toolbar``, ``unfiled``, ``mobile``, ``menu``) to its content, where a
-bookmark is ``(title, url)`` and a folder ``(title, [children])``, separators left out.
+bookmark is ``(title, url)`` and a folder ``(title, [children])``; separators and
+``place:`` queries are left out.
 """
 
 from __future__ import annotations
@@ -25,11 +26,15 @@ def firefox_outline(roots: dict[str, Any]) -> Outline:
         return (node["title"], node["url"])
 
     def _visible(children: list[dict[str, Any]]) -> list[Any]:
-        return [shape(child) for child in children if child["kind"] != "separator"]
+        return [shape(child) for child in children if _shown_in_chrome(child)]
 
     return {
         name: _visible(roots[name]["children"]) for name in ("toolbar", "unfiled", "mobile", "menu")
     }
+
+
+def _shown_in_chrome(node: dict[str, Any]) -> bool:
+    return node["kind"] != "separator" and not node.get("url", "").startswith("place:")
 
 
 def chrome_outline(tree_json: list[dict[str, Any]]) -> Outline:

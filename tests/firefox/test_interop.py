@@ -387,6 +387,25 @@ def test_separators_tags_and_keywords_survive_our_writes(peers: Peers):
     assert firefox.keyword("beta") == "https://beta.example/"
     peers.assert_same_bookmarks()
 
+    # Firefox changes the tags and the keyword; our next edit of those bookmarks keeps
+    # the new ones, not the ones we saw first.
+    firefox.tag("https://alpha.example/", ["later"])
+    firefox.run(
+        "await PlacesUtils.keywords.remove('beta');"
+        " await PlacesUtils.keywords.insert({ keyword: 'b', url: 'https://beta.example/' });"
+        " return true;"
+    )
+    firefox.sync()
+    chrome.sync()
+    chrome.rename(chrome.find("Alpha, edited"), "Alpha, edited again")
+    chrome.rename(chrome.find("Beta, edited"), "Beta, edited again")
+    chrome.sync()
+    firefox.sync()
+    peers.assert_server_tree_sound()
+    assert sorted(firefox.tags("https://alpha.example/")) == ["later", "reading", "work"]
+    assert (firefox.keyword("b"), firefox.keyword("beta")) == ("https://beta.example/", None)
+    peers.assert_same_bookmarks()
+
     # Deleting the folder in Chrome takes the separator it cannot see along, cleanly.
     chrome.remove(chrome.find("Tools"))
     chrome.sync(force=True)  # the safety brake stops deleting most of an account
@@ -435,6 +454,66 @@ def test_the_menu_is_a_folder_in_chrome(peers: Peers):
         ("bookmark", "Menu three"),
     ]
     assert firefox.tree()["toolbar"]["children"][0]["guid"] == guids["Menu two"]
+    peers.assert_same_bookmarks()
+
+
+def test_deleted_folders_keep_what_the_other_side_added(peers: Peers):
+    peers.connect_firefox()
+    firefox, chrome = peers.firefox, peers.chrome
+    guids = firefox_tree(
+        firefox,
+        {
+            "toolbar_____": [
+                ("Gone in Firefox", [("Keep", "https://keep.example/")]),
+                ("Gone in Chrome", [("Stay", "https://stay.example/")]),
+                ("Anchor", "https://anchor.example/"),
+            ]
+        },
+    )
+    firefox.sync()
+    chrome.sync()
+
+    # Firefox deletes a folder Chrome adds to, and Chrome one Firefox adds to.
+    firefox.remove(guids["Gone in Firefox"])
+    firefox.insert(guids["Gone in Chrome"], title="Added in Firefox", url="https://ff.example/")
+    chrome.create(chrome.find("Gone in Firefox"), "Added in Chrome", "https://cr.example/")
+    chrome.remove(chrome.find("Gone in Chrome"))
+    firefox.sync()
+    chrome.sync()
+    firefox.sync()
+    peers.assert_server_tree_sound()
+    chrome.sync()
+    peers.assert_same_bookmarks()
+    toolbar = firefox_outline(firefox.tree())["toolbar"]
+    assert ("Added in Chrome", "https://cr.example/") in toolbar
+    assert ("Added in Firefox", "https://ff.example/") in toolbar
+    assert ("Anchor", "https://anchor.example/") in toolbar
+    titles = {item[0] for item in toolbar}
+    assert not titles & {"Keep", "Stay"}  # unchanged content went with its folder
+
+
+def test_queries_are_kept_where_they_are(peers: Peers):
+    peers.connect_firefox()
+    firefox, chrome = peers.firefox, peers.chrome
+    firefox.insert("toolbar_____", title="First", url="https://first.example/")
+    query = firefox.insert("toolbar_____", title="Most Visited", url="place:sort=8&maxResults=10")
+    firefox.insert("toolbar_____", title="Second", url="https://second.example/")
+    firefox.sync()
+    chrome.sync()
+    bar = chrome.root("bookmarks-bar")
+    assert chrome.children(bar) == ["First", "Second"]  # Chrome cannot open place: URLs
+
+    chrome.move(chrome.find("Second"), bar, 0)
+    chrome.rename(chrome.find("First"), "First, renamed")
+    chrome.sync()
+    firefox.sync()
+    peers.assert_server_tree_sound()
+    toolbar = firefox.tree()["toolbar"]["children"]
+    assert [(c["guid"] == query, c["title"]) for c in toolbar] == [
+        (False, "Second"),
+        (False, "First, renamed"),
+        (True, "Most Visited"),
+    ]
     peers.assert_same_bookmarks()
 
 
