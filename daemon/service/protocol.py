@@ -11,6 +11,7 @@ whose code and message go back to the sender; nothing in this module does I/O.
 from __future__ import annotations
 
 import json
+import math
 import re
 import struct
 from collections.abc import Callable, Mapping
@@ -364,10 +365,11 @@ def _bookmarks_changed(params: dict[str, Any]) -> dict[str, Any]:
         raise _bad(f"'events' must be a list of at most {MAX_EVENTS} events.")
     checked = []
     for event in events:
-        if not isinstance(event, dict) or event.get("type") not in _EVENT_TYPES:
+        kind = event.get("type") if isinstance(event, dict) else None
+        if not isinstance(kind, str) or kind not in _EVENT_TYPES:
             raise _bad(f"Each event needs a 'type' among {', '.join(sorted(_EVENT_TYPES))}.")
         at = event.get("at", 0)
-        if isinstance(at, bool) or not isinstance(at, int | float) or at < 0:
+        if isinstance(at, bool) or not isinstance(at, int | float) or not 0 <= at < math.inf:
             raise _bad("An event's 'at' is a time in milliseconds.")
         bookmark_id = event.get("id")
         if bookmark_id is not None and not isinstance(bookmark_id, str):
@@ -392,7 +394,7 @@ def _share(value: Any) -> float:
 
 
 def _placement(value: Any) -> str:
-    if value not in {str(placement) for placement in MenuPlacement}:
+    if not isinstance(value, str) or value not in {str(p) for p in MenuPlacement}:
         raise _bad("must be one of " + ", ".join(str(p) for p in MenuPlacement))
     return str(value)
 

@@ -134,6 +134,78 @@ async def test_random_messages_get_plain_errors_and_the_daemon_lives_on(
     assert daemon.process.poll() is None
 
 
+# Methods whose every parameter is fuzzed (sign-ins that reach out to servers aside).
+PARAM_KEYS = {
+    "hello": ["profile", "version", "role"],
+    "status": [],
+    "login.code": ["code"],
+    "logout": [],
+    "sync.now": [],
+    "sync.pause": [],
+    "sync.resume": [],
+    "sync.confirm": [],
+    "bookmarks.changed": ["events"],
+    "settings.get": [],
+    "settings.set": [
+        "sync_interval", "menu_placement", "brake_max_share", "brake_max_count",
+        "snapshots_keep", "paused",
+    ],
+    "snapshots.list": [],
+    "snapshots.restore": ["id"],
+}  # fmt: skip
+EVENTS = st.lists(
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["created", "changed", "moved", "removed"]) | JSON},
+        optional={"id": st.text(max_size=6) | JSON, "at": JSON},
+    ),
+    max_size=3,
+)
+
+
+@st.composite
+def calls(draw: st.DrawFn) -> dict[str, Any]:
+    method = draw(st.sampled_from(sorted(PARAM_KEYS)))
+    keys = PARAM_KEYS[method]
+    values = {key: EVENTS if key == "events" else JSON for key in keys}
+    params = draw(st.fixed_dictionaries({}, optional=values))
+    return {"id": draw(st.text(min_size=1, max_size=6)), "method": method, "params": params}
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(calls(), min_size=1, max_size=5))
+@example([{"id": "c", "method": "bookmarks.changed", "params": {"events": [
+    {"type": "changed", "id": "5", "at": float("inf")}]}}])  # fmt: skip
+@example([{"id": "c", "method": "bookmarks.changed", "params": {"events": [
+    {"type": "changed", "id": "5", "at": float("nan")}]}}])  # fmt: skip
+async def test_random_params_of_every_method_are_checked(
+    daemon: DaemonProcess, messages: list[dict[str, Any]]
+) -> None:
+    peer = await RawPeer.connect(daemon.paths.socket_path)
+    try:
+        hello = {"profile": {"id": "fuzz", "browser": "B", "name": "N"}, "version": "0"}
+        await peer.write(
+            frame(json.dumps({"id": "h", "method": "hello", "params": hello}).encode())
+        )
+        for message in messages:
+            if message["method"] in ("bookmarks.changed",):
+                del message["id"]  # a notification: never answered
+            await peer.write(frame(json.dumps(message).encode()))
+        await peer.write(frame(json.dumps(PROBE).encode()))
+        answers = await peer.answers_until("probe")
+        for answer in answers:
+            if "error" in answer:
+                assert answer["error"]["code"] != "internal", answer
+    finally:
+        await peer.close()
+    log = daemon.paths.log_file.read_text() if daemon.paths.log_file.exists() else ""
+    assert "Traceback" not in log, log[-3000:]
+
+
 async def test_a_frame_over_64_mib_is_discarded_with_an_error(daemon: DaemonProcess) -> None:
     peer = await RawPeer.connect(daemon.paths.socket_path)
     try:
