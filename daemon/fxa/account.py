@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 import aiohttp
 
-from daemon.errors import FoxbridgeError, NetworkError, NotSignedInError
+from daemon.errors import AuthError, FoxbridgeError, NetworkError, NotSignedInError
 from daemon.fxa import secrets
 from daemon.fxa.client import OLDSYNC_SCOPE, FxaClient
 from daemon.fxa.credentials import SyncKey
@@ -129,6 +129,18 @@ def store_account(account: Account, stored: secrets.AccountSecrets) -> None:
     (so a crash in between leaves no account file without its secrets)."""
     secrets.save_account(account.uid, stored)
     account.save()
+
+
+def refuse_if_signed_in(paths: Paths) -> None:
+    """A new sign-in must not silently replace the account this computer is signed in to."""
+    try:
+        current = load_account(paths)
+    except NotSignedInError:
+        return
+    raise AuthError(
+        f"Already signed in as {current.email}. Sign out first ('foxbridge logout') to "
+        "switch accounts."
+    )
 
 
 def load_account(paths: Paths) -> Account:

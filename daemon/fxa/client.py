@@ -1,10 +1,11 @@
-"""An HTTP client for the Firefox Accounts auth server and its OAuth routes.
+"""An HTTP client for the Firefox Accounts auth server, its OAuth routes and the profile.
 
 One method per endpoint; each validates the answer (``daemon.fxa.wire``) and turns error
-answers into ``FoxbridgeError``s (``daemon.fxa.errors``). Two retries happen here because
+answers into ``FoxbridgeError``s (``daemon.fxa.errors``). Three retries happen here because
 they are part of the protocol, not policy: a request refused for clock skew (errno 111)
 is re-signed once with the server's time, and a login refused for the spelling of the
-email (errno 120) is re-stretched once with the account's spelling.
+email (errno 120) is re-stretched once with the account's spelling. A device registration
+that finds the session's record already there (errno 124) updates that record.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from daemon.fxa.errors import (
     AccountOfflineError,
     AccountServerError,
     ClockSkewError,
+    DeviceSessionConflictError,
     IncorrectEmailCaseError,
     MalformedResponseError,
     error_for,
@@ -78,12 +80,16 @@ class FxaClient:
         *,
         body: dict[str, Any] | None = None,
         token: crypto.TokenKeys | None = None,
+        bearer: str | None = None,
         query: str = "",
+        base: str | None = None,
     ) -> Any:
-        url = self.servers.auth_url + path + (f"?{query}" if query else "")
+        """One JSON request to ``base`` (the auth server by default), Hawk-signed with
+        ``token`` or carrying an OAuth ``bearer`` token, or neither."""
+        url = (base or self.servers.auth_url) + path + (f"?{query}" if query else "")
         for attempt in range(2):
             try:
-                return await self._send(method, url, body, token)
+                return await self._send(method, url, body, token, bearer)
             except ClockSkewError as error:
                 if token is None or attempt == 1:
                     raise
@@ -92,7 +98,12 @@ class FxaClient:
         raise AssertionError("unreachable")
 
     async def _send(
-        self, method: str, url: str, body: dict[str, Any] | None, token: crypto.TokenKeys | None
+        self,
+        method: str,
+        url: str,
+        body: dict[str, Any] | None,
+        token: crypto.TokenKeys | None,
+        bearer: str | None,
     ) -> Any:
         data = None if body is None else json.dumps(body).encode("utf-8")
         headers = {"User-Agent": user_agent(), "Accept": "application/json"}
@@ -102,6 +113,8 @@ class FxaClient:
             headers["Authorization"] = hawk.authorization(
                 token, method, url, data, clock_offset=self.clock_offset
             )
+        elif bearer is not None:
+            headers["Authorization"] = f"Bearer {bearer}"
         host = urlsplit(url).hostname
         try:
             async with self.http.request(
@@ -268,6 +281,23 @@ class FxaClient:
         )
         return wire.OAuthTokens.parse(answer, want_refresh=False)
 
+    async def oauth_token_with_code(self, code: str, code_verifier: str) -> Any:
+        """The unchecked answer to redeeming an authorization code (PKCE): its fields
+        depend on the flow, so ``daemon.fxa.web_login`` validates it."""
+        body = {
+            "grant_type": "authorization_code",
+            "client_id": self.client_id,
+            "code": code,
+            "code_verifier": code_verifier,
+        }
+        return await self._request("POST", "/oauth/token", body=body)
+
+    async def profile(self, access_token: str) -> wire.Profile:
+        answer = await self._request(
+            "GET", "/profile", bearer=access_token, base=self.servers.profile_url
+        )
+        return wire.Profile.parse(answer)
+
     async def destroy_oauth_token(self, token: str) -> None:
         await self._request(
             "POST", "/oauth/destroy", body={"client_id": self.client_id, "token": token}
@@ -276,15 +306,24 @@ class FxaClient:
     # Devices
 
     async def register_device(
-        self, session_token: bytes, name: str, *, device_id: str | None = None
+        self, session_token: bytes | None, name: str, *, refresh_token: str | None = None
     ) -> wire.DeviceRecord:
-        """Create (or with ``device_id``, update) this session's device record."""
+        """Create this session's device record, or this refresh token's when there is no
+        session (after a web sign-in). When one exists already (errno 124), update it."""
         body: dict[str, Any] = {"name": name, "type": "desktop", "availableCommands": {}}
-        if device_id is not None:
-            body["id"] = device_id
-        answer = await self._request(
-            "POST", "/account/device", body=body, token=_session(session_token)
-        )
+        token = None if session_token is None else _session(session_token)
+        try:
+            answer = await self._request(
+                "POST", "/account/device", body=body, token=token, bearer=refresh_token
+            )
+        except DeviceSessionConflictError as conflict:
+            answer = await self._request(
+                "POST",
+                "/account/device",
+                body={**body, "id": conflict.device_id},
+                token=token,
+                bearer=refresh_token,
+            )
         return wire.DeviceRecord.parse(answer)
 
     async def devices(self, session_token: bytes) -> list[wire.DeviceRecord]:

@@ -17,12 +17,11 @@ from typing import Literal
 
 import aiohttp
 
-from daemon.errors import AuthError, FoxbridgeError, NotSignedInError
+from daemon.errors import AuthError, FoxbridgeError
 from daemon.fxa import crypto, secrets, wire
-from daemon.fxa.account import Account, load_account, store_account
+from daemon.fxa.account import Account, refuse_if_signed_in, store_account
 from daemon.fxa.client import OLDSYNC_SCOPE, FxaClient, SignIn
 from daemon.fxa.errors import (
-    DeviceSessionConflictError,
     InvalidCodeError,
     MalformedResponseError,
     RequestBlockedError,
@@ -63,7 +62,7 @@ async def login_with_password(
 ) -> Account | CodeRequired:
     """Sign in, or continue the sign-in waiting for ``code``. ``password`` may be None
     only when completing a pending sign-in."""
-    _refuse_if_signed_in(paths)
+    refuse_if_signed_in(paths)
     secrets.check_available()  # fail before creating a session on the server
     name = device_name or default_device_name()
     code = code.strip() if code is not None else None
@@ -83,7 +82,7 @@ async def login_with_code(
 ) -> Account | CodeRequired:
     """Finish the sign-in waiting for a code, whoever started it (the daemon's
     ``login.code``, which carries only the code)."""
-    _refuse_if_signed_in(paths)
+    refuse_if_signed_in(paths)
     pending = secrets.load_pending()
     if pending is None:
         raise AuthError("No sign-in is waiting for a code. Start by signing in with a password.")
@@ -94,16 +93,6 @@ def pending_sign_in() -> CodeRequired | None:
     """The kind of code the pending sign-in waits for, if one does (for status displays)."""
     pending = secrets.load_pending()
     return None if pending is None else CodeRequired(pending.kind)
-
-
-def _refuse_if_signed_in(paths: Paths) -> None:
-    try:
-        current = load_account(paths)
-    except NotSignedInError:
-        return
-    raise AuthError(
-        f"Already signed in as {current.email}. Run 'foxbridge logout' first to switch accounts."
-    )
 
 
 async def _start(
@@ -232,10 +221,7 @@ async def _finish(paths: Paths, client: FxaClient, sign_in: SignIn, name: str) -
             raise MalformedResponseError("no key rotation timestamp for the sync key")
         sync_key = crypto.derive_sync_key(kb, key_data.key_rotation_timestamp)
         tokens = await client.oauth_token_with_session(session, OLDSYNC_SCOPE)
-        try:
-            device = await client.register_device(session, name)
-        except DeviceSessionConflictError as conflict:
-            device = await client.register_device(session, name, device_id=conflict.device_id)
+        device = await client.register_device(session, name)
         assert tokens.refresh_token is not None
         account = Account(
             paths=paths,

@@ -17,26 +17,24 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import json
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 
-from daemon.errors import AuthError, FoxbridgeError, NotSignedInError
+from daemon.errors import AuthError, FoxbridgeError
 from daemon.fxa import secrets, wire
-from daemon.fxa.account import Account, load_account, store_account
-from daemon.fxa.client import REQUEST_TIMEOUT, FxaClient, user_agent
+from daemon.fxa.account import (  # refuse_if_signed_in: also for the daemon
+    Account,
+    refuse_if_signed_in,
+    store_account,
+)
+from daemon.fxa.client import FxaClient
 from daemon.fxa.credentials import SyncKey
 from daemon.fxa.errors import (
-    AccountOfflineError,
     AccountServerError,
-    DeviceSessionConflictError,
-    MalformedResponseError,
-    error_for,
 )
 from daemon.fxa.scoped_keys import OLDSYNC_SCOPE, WebSignInFlow
 from daemon.fxa.servers import ServerConfig
@@ -45,7 +43,6 @@ from daemon.paths import Paths
 log = logging.getLogger(__name__)
 
 FLOW_LIFETIME = 15 * 60  # seconds; as long as Firefox waits for a pairing flow
-MAX_ANSWER_BYTES = 256 * 1024
 # Errnos of the authorization_code grant: unknown, mismatched, expired code, wrong verifier.
 STALE_CODE_ERRNOS = frozenset({172, 173, 174, 175})
 
@@ -122,17 +119,17 @@ async def complete(
         raise WebSignInExpiredError()
     refuse_if_signed_in(paths)
     servers = pending.servers
-    tokens = await _redeem_code(http, servers, pending.flow, code)
     client = FxaClient(http, servers)
+    tokens = await _redeem_code(client, pending.flow, code)
     try:
         sync_key = pending.flow.decrypt_sync_key(tokens.keys_jwe)
-        profile = await _profile(http, servers, tokens.access_token)
+        profile = await client.profile(tokens.access_token)
         if login_hint is not None and login_hint.uid != profile.uid:
             raise WebSignInRefusedError(
                 "The account page reported a different account than the one that signed "
                 "in; nothing was saved. Please try again."
             )
-        device = await _register_device(http, servers, tokens.refresh_token, device_name)
+        device = await client.register_device(None, device_name, refresh_token=tokens.refresh_token)
         account = Account(
             paths=paths,
             email=profile.email,
@@ -163,20 +160,12 @@ async def complete(
     return account
 
 
-def refuse_if_signed_in(paths: Paths) -> None:
-    try:
-        current = load_account(paths)
-    except NotSignedInError:
-        return
-    raise AuthError(f"Already signed in as {current.email}. Sign out first to switch accounts.")
-
-
 def key_rotation_timestamp(sync_key: SyncKey) -> int:
     """The key id starts with the key's rotation time in ms (validated on decryption)."""
     return int(sync_key.kid.split("-", 1)[0])
 
 
-# -- the three HTTP calls of this flow ------------------------------------------------------
+# -- redeeming the code ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True, repr=False)
@@ -190,103 +179,20 @@ class CodeGrant:
         return f"CodeGrant(scope={self.scope!r})"
 
 
-@dataclass(frozen=True)
-class Profile:
-    uid: str
-    email: str
-
-
-async def _redeem_code(
-    http: aiohttp.ClientSession, servers: ServerConfig, flow: WebSignInFlow, code: str
-) -> CodeGrant:
-    body = {
-        "grant_type": "authorization_code",
-        "client_id": servers.client_id,
-        "code": code,
-        "code_verifier": flow.verifier,
-    }
+async def _redeem_code(client: FxaClient, flow: WebSignInFlow, code: str) -> CodeGrant:
     try:
-        answer = await _call(http, "POST", servers.auth_url + "/oauth/token", body=body)
+        answer = await client.oauth_token_with_code(code, flow.verifier)
     except AccountServerError as error:
         if error.errno in STALE_CODE_ERRNOS:
             raise WebSignInExpiredError() from None
         raise
-    data = wire.obj(answer, "OAuth token answer")
-    if str(data.get("token_type", "bearer")).lower() != "bearer":
-        raise MalformedResponseError("'token_type' is not bearer")
-    scope = tuple(wire.string(data, "scope").split())
-    if OLDSYNC_SCOPE not in scope:
+    tokens = wire.OAuthTokens.parse(answer, want_refresh=True)
+    if OLDSYNC_SCOPE not in tokens.scope:
         raise AuthError("The account server did not grant access to Sync; please try again.")
-    if not isinstance(data.get("refresh_token"), str):
-        raise MalformedResponseError("no refresh token")
-    if not isinstance(data.get("keys_jwe"), str):
-        raise MalformedResponseError("no encrypted sync key")
+    assert tokens.refresh_token is not None
     return CodeGrant(
-        access_token=wire.string(data, "access_token", max_length=8192),
-        refresh_token=wire.hex_bytes(data, "refresh_token", 32).hex(),
-        keys_jwe=wire.string(data, "keys_jwe", max_length=16384),
-        scope=scope,
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        keys_jwe=wire.string(wire.obj(answer, "OAuth token answer"), "keys_jwe", max_length=16384),
+        scope=tokens.scope,
     )
-
-
-async def _profile(http: aiohttp.ClientSession, servers: ServerConfig, token: str) -> Profile:
-    answer = await _call(http, "GET", servers.profile_url + "/profile", bearer=token)
-    data = wire.obj(answer, "profile")
-    email = wire.string(data, "email", max_length=255)
-    if "@" not in email:
-        raise MalformedResponseError("'email' is not an address")
-    return Profile(uid=wire.uid(data), email=email)
-
-
-async def _register_device(
-    http: aiohttp.ClientSession, servers: ServerConfig, refresh_token: str, name: str
-) -> wire.DeviceRecord:
-    body = {"name": name, "type": "desktop", "availableCommands": {}}
-    url = servers.auth_url + "/account/device"
-    try:
-        answer = await _call(http, "POST", url, body=body, bearer=refresh_token)
-    except DeviceSessionConflictError as conflict:
-        answer = await _call(
-            http, "POST", url, body={**body, "id": conflict.device_id}, bearer=refresh_token
-        )
-    return wire.DeviceRecord.parse(answer)
-
-
-async def _call(
-    http: aiohttp.ClientSession,
-    method: str,
-    url: str,
-    *,
-    body: dict[str, Any] | None = None,
-    bearer: str | None = None,
-) -> Any:
-    """One JSON request without Hawk; error answers become ``FoxbridgeError``s."""
-    headers = {"User-Agent": user_agent(), "Accept": "application/json"}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode("utf-8")
-        headers["Content-Type"] = "application/json"
-    if bearer is not None:
-        headers["Authorization"] = f"Bearer {bearer}"
-    host = urlsplit(url).hostname
-    try:
-        async with http.request(
-            method, url, data=data, headers=headers, timeout=REQUEST_TIMEOUT
-        ) as response:
-            raw = await response.content.read(MAX_ANSWER_BYTES + 1)
-            status, response_headers = response.status, dict(response.headers)
-    except (TimeoutError, aiohttp.ClientError) as error:
-        raise AccountOfflineError(
-            f"Cannot reach the account server at {host} ({type(error).__name__})."
-        ) from error
-    if len(raw) > MAX_ANSWER_BYTES:
-        raise MalformedResponseError("the answer is too large")
-    try:
-        answer = json.loads(raw) if raw else None
-    except ValueError:
-        if status == 200:
-            raise MalformedResponseError("not JSON") from None
-        answer = None
-    if status == 200:
-        return answer
-    raise error_for(status, answer, response_headers)

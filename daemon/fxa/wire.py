@@ -167,6 +167,17 @@ class DeviceRecord:
 
 
 @dataclass(frozen=True)
+class Profile:
+    uid: str
+    email: str
+
+    @classmethod
+    def parse(cls, data: Any) -> Profile:
+        data = obj(data, "profile")
+        return cls(uid=uid(data), email=email(data, "email"))
+
+
+@dataclass(frozen=True)
 class SessionStatus:
     uid: str
     verified: bool
