@@ -128,7 +128,7 @@ class FxaClient:
             ) from error
         try:
             answer = json.loads(raw) if raw else None
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deeply
             answer = None
             if status == 200:
                 raise MalformedResponseError("not JSON") from None

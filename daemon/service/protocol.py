@@ -174,7 +174,7 @@ def parse_message(payload: bytes) -> Message:
         data = json.loads(payload.decode("utf-8"))
     except UnicodeDecodeError as failure:
         raise ProtocolError(ErrorCode.BAD_REQUEST, "The message is not UTF-8.") from failure
-    except ValueError as failure:
+    except (ValueError, RecursionError) as failure:  # RecursionError: nested too deeply
         raise ProtocolError(ErrorCode.BAD_REQUEST, "The message is not valid JSON.") from failure
     if not isinstance(data, dict):
         raise ProtocolError(ErrorCode.BAD_REQUEST, "A message must be a JSON object.")

@@ -157,12 +157,12 @@ def decrypt_payload(payload: str, bundle: KeyBundle) -> dict[str, Any]:
     """The cleartext object of a BSO ``payload``."""
     try:
         envelope = json.loads(payload)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, RecursionError) as error:
         raise RecordCryptoError("the payload is not JSON") from error
     plain = decrypt_envelope(envelope, bundle)
     try:
         cleartext = json.loads(plain.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise RecordCryptoError("the decrypted record is not JSON") from error
     if not isinstance(cleartext, dict):
         raise RecordCryptoError("the decrypted record is not a JSON object")

@@ -59,7 +59,7 @@ class MetaGlobal:
     def from_payload(cls, payload: str) -> MetaGlobal:
         try:
             data = json.loads(payload)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             raise SyncProtocolError("meta/global on the server is not valid JSON.") from None
         if not isinstance(data, dict):
             raise SyncProtocolError("meta/global on the server is not a JSON object.")

@@ -80,7 +80,7 @@ class Response:
     def json(self) -> Any:
         try:
             return json.loads(self.body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deeply
             raise SyncProtocolError("The Sync server sent a response that is not JSON.") from None
 
     @property
@@ -539,7 +539,7 @@ def _weave_code(response: Response) -> str:
 def _alert_code(alert: str) -> str | None:
     try:
         data = json.loads(alert)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     code = data.get("code") if isinstance(data, dict) else None
     return code if isinstance(code, str) else None
@@ -551,6 +551,6 @@ def _alert_text(alert: str | None) -> str:
     try:
         data = json.loads(alert)
         message = data.get("message") if isinstance(data, dict) else None
-    except ValueError:
+    except (ValueError, RecursionError):
         message = alert
     return f" {str(message)[:200]}" if message else ""

@@ -8,6 +8,7 @@ retries once with a fresh access token. Statuses that mean our keys are stale be
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -130,15 +131,16 @@ class _RetryableUnauthorized(Exception):
 async def _json_or_none(response: aiohttp.ClientResponse) -> object:
     try:
         return await response.json(content_type=None)
-    except (ValueError, aiohttp.ContentTypeError):
+    except (ValueError, RecursionError, aiohttp.ContentTypeError):
         return None
 
 
 def _offset(header: str | None, now: float) -> float:
     try:
-        return float(header) - now if header else 0.0
+        stamp = float(header) if header else now
     except ValueError:
         return 0.0
+    return stamp - now if math.isfinite(stamp) else 0.0
 
 
 def _retry_after(headers: object, default: float) -> float:

@@ -109,6 +109,7 @@ PAYLOADS = st.one_of(
     [json.dumps({"id": "x", "error": {"code": "a", "message": "b", "data": [1]}}).encode()], False
 )
 @example([json.dumps({"id": "h", "method": "hello", "params": {"role": "cli"}}).encode()], True)
+@example([b"[" * 100_000 + b"]" * 100_000], False)  # nesting deeper than Python's stack
 async def test_random_messages_get_plain_errors_and_the_daemon_lives_on(
     daemon: DaemonProcess, payloads: list[bytes], then_cut: bool
 ) -> None:

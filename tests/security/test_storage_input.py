@@ -18,6 +18,10 @@ from hypothesis import strategies as st
 
 from daemon.errors import FoxbridgeError
 from daemon.sync.client import SyncClient
+from daemon.sync.crypto import KeyBundle, RecordCryptoError, decrypt_payload
+from daemon.sync.errors import SyncProtocolError
+from daemon.sync.meta import MetaGlobal
+from daemon.sync.storage import Response
 from fxstack.faults import Fault
 from tests.bookmarks.sync_support import Account
 from tests.security.strategies import JSON
@@ -84,6 +88,7 @@ BODIES = st.none() | JSON | st.lists(BSOS, max_size=3)
 @example(200, {}, {"X-Weave-Backoff": "inf"})
 @example(503, None, {"Retry-After": "Infinity"})
 @example(200, {}, {"X-Weave-Timestamp": "nan"})
+@example(200, {}, {"X-Weave-Alert": "[" * 8000})  # nested deeper than Python's stack
 async def test_odd_answers_are_errors_and_the_client_recovers(
     stack, account: Account, status: int, body: object, headers: dict[str, str]
 ) -> None:
@@ -100,3 +105,60 @@ async def test_odd_answers_are_errors_and_the_client_recovers(
     # The fault is gone: a fresh client works (the old one may rightly be backing off).
     fresh = await SyncClient.connect(account.credentials, http=account.http)
     assert isinstance(await fresh.info_collections(), dict)
+
+
+TOKEN_BODIES = (
+    st.none()
+    | JSON
+    | st.fixed_dictionaries(
+        {},
+        optional={
+            "id": JSON | st.just("token-id"),
+            "key": JSON | st.just("token-key"),
+            "uid": JSON | st.just(42),
+            "api_endpoint": JSON | st.sampled_from(["http://127.0.0.1:1/1.5/42", "ftp://x", ""]),
+            "duration": JSON | st.just(300),
+            "hashed_fxa_uid": JSON,
+        },
+    )
+)
+TOKEN_HEADERS = st.fixed_dictionaries(
+    {}, optional={"X-Timestamp": NUMBERS, "Retry-After": NUMBERS, "X-Backoff": NUMBERS}
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.sampled_from([200, 401, 403, 404, 500, 503]), TOKEN_BODIES, TOKEN_HEADERS)
+@example(200, None, {"X-Timestamp": "nan"})  # the real token, with a clock of NaN
+@example(200, None, {"X-Timestamp": "inf"})
+async def test_odd_token_server_answers_are_errors(
+    stack, account: Account, status: int, body: object, headers: dict[str, str]
+) -> None:
+    stack.faults.clear()
+    # ``body`` None with status 200: the real answer, with only the headers changed.
+    replace = None if (status == 200 and body is None) else status
+    stack.faults.add(Fault("/token/", status=replace, body=body, headers=headers, times=2))
+    try:
+        client = await SyncClient.connect(account.credentials, http=account.http)
+        await client.info_collections()
+    except FoxbridgeError as failure:
+        assert failure.message
+    finally:
+        stack.faults.clear()
+
+
+DEEP = "[" * 100_000 + "]" * 100_000  # valid JSON nested deeper than Python's stack
+
+
+def test_json_nested_too_deeply_is_a_protocol_error() -> None:
+    with pytest.raises(SyncProtocolError):
+        Response(200, {}, DEEP.encode()).json()
+    with pytest.raises(SyncProtocolError):
+        MetaGlobal.from_payload(DEEP)
+    with pytest.raises(RecordCryptoError):
+        decrypt_payload(DEEP, KeyBundle.from_ksync(bytes(64)))
