@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
-from tests.host.conftest import host_env, short_home
+from tests.host.conftest import host_env
+from tests.service.conftest import short_home
+from tests.service.test_daemon_process import daemon, keyring_file
 
-__all__ = ["host_env", "short_home"]
+__all__ = ["daemon", "host_env", "keyring_file", "short_home"]
