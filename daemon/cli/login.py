@@ -44,8 +44,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def read_password(from_stdin: bool) -> str:
     if from_stdin:
         password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    elif not sys.stdin.isatty():
+        # getpass would fall back to echoing the password from a pipe, or fail at its end.
+        raise FoxbridgeError(
+            "No terminal to ask for the password on: pass it with --password-stdin.",
+            status=ExitStatus.USAGE,
+        )
     else:
-        password = getpass.getpass("Firefox account password: ")
+        try:
+            password = getpass.getpass("Firefox account password: ")
+        except EOFError:  # Ctrl-D at the prompt
+            password = ""
     if not password:
         raise FoxbridgeError("No password given.", status=ExitStatus.USAGE)
     return password
