@@ -2,21 +2,20 @@
 // snapshots with restore, and signing out.
 
 import { call, watchView } from './lib/client.js';
-import { explain } from './lib/explain.js';
+import { connectionNotice } from './lib/notice-view.js';
 import { isPlainObject } from './lib/protocol.js';
 
 const $ = (id) => document.getElementById(id);
 
 let loadedForConnection = false;
 let chosenSnapshot = null;
+const showConnection = connectionNotice($('options-banner'));
 
 // ---- Account and connection ----------------------------------------------------------------
 
 watchView((view) => {
   const connected = view.connection.state === 'connected';
-  const problem = connected ? null : explain(view);
-  $('options-banner').hidden = problem === null;
-  if (problem) $('options-banner').textContent = `${problem.title}. ${problem.text}`;
+  showConnection(view);
   for (const control of document.querySelectorAll('main select, main input, main button')) {
     control.disabled = !connected;
   }
@@ -143,17 +142,19 @@ async function loadSnapshots() {
 
 function snapshotRow(snapshot) {
   const row = document.createElement('tr');
-  const cell = (text, className = '') => {
+  // The label names the column where the table is too narrow for its header (page.css).
+  const cell = (text, className = '', label = '') => {
     const td = document.createElement('td');
     td.textContent = text;
     if (className) td.className = className;
+    if (label) td.dataset.label = label;
     row.append(td);
     return td;
   };
-  cell(dateFormat.format(snapshotDate(snapshot.created)));
-  cell(typeof snapshot.reason === 'string' ? snapshot.reason : '');
-  cell(snapshot.local_count.toLocaleString(), 'number');
-  cell(snapshot.remote_count.toLocaleString(), 'number');
+  cell(dateFormat.format(snapshotDate(snapshot.created)), 'taken');
+  cell(typeof snapshot.reason === 'string' ? snapshot.reason : '', 'reason');
+  cell(snapshot.local_count.toLocaleString(), 'number', 'This browser');
+  cell(snapshot.remote_count.toLocaleString(), 'number', 'Account');
   const button = document.createElement('button');
   button.type = 'button';
   button.textContent = 'Restore…';

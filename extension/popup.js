@@ -2,7 +2,7 @@
 // plain words when there is one.
 
 import { call, retryConnection, watchView } from './lib/client.js';
-import { explain } from './lib/explain.js';
+import { SteadyNotice } from './lib/steady-notice.js';
 import { progressFraction, stateHeadline, timeAgo } from './lib/status.js';
 
 const $ = (id) => document.getElementById(id);
@@ -11,6 +11,8 @@ const MOZILLA_ACCOUNTS_HOST = 'accounts.firefox.com';
 
 let currentView = null;
 let currentAction = null;
+const steadyNotice = new SteadyNotice();
+let recheckTimer = null;
 
 function render(view) {
   currentView = view;
@@ -23,7 +25,10 @@ function render(view) {
 
   $('sync-card').hidden = !signedIn;
   if (signedIn) renderSyncCard(status);
-  renderProblem(explain(view), connection);
+  clearTimeout(recheckTimer);
+  const { problem, recheckIn } = steadyNotice.pick(view, Date.now());
+  if (recheckIn !== null) recheckTimer = setTimeout(() => render(view), recheckIn);
+  renderProblem(problem, connection);
 }
 
 /** The account's email, and the server's host when it is not Mozilla's. */

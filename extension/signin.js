@@ -3,7 +3,7 @@
 // The password goes to the daemon once, in `login.password`, and is kept nowhere here.
 
 import { beginWebSignin, call, watchView } from './lib/client.js';
-import { explain } from './lib/explain.js';
+import { connectionNotice } from './lib/notice-view.js';
 import { checkServerUrl } from './lib/urls.js';
 import { contentScriptFor, isCoveredOrigin } from './lib/web-signin.js';
 
@@ -189,12 +189,11 @@ $('close-tab').addEventListener('click', async () => {
 
 // ---- Connection and account state ---------------------------------------------------------
 
+const showConnection = connectionNotice($('connection-notice'));
+
 watchView((view) => {
   const connected = view.connection.state === 'connected';
-  const notice = $('connection-notice');
-  const problem = connected ? null : explain(view);
-  notice.hidden = problem === null;
-  if (problem) notice.textContent = `${problem.title}. ${problem.text}`;
+  showConnection(view);
   for (const id of ['web-signin', 'password-signin', 'code-submit']) $(id).disabled = !connected;
 
   // The account's page could not finish, or its tab was closed.

@@ -52,7 +52,7 @@ export function explain({ connection, status }, now = Date.now()) {
       return {
         tone: 'error',
         title: 'Can’t reach the foxbridge service',
-        text: `${connection.message ?? 'The service did not answer.'} foxbridge keeps trying; the doctor explains what is wrong.`,
+        text: unreachableText(connection.message),
         commands: [{ label: 'In a terminal', command: 'foxbridge doctor' }],
         action: 'retry',
         actionLabel: 'Try again',
@@ -103,6 +103,13 @@ export function explain({ connection, status }, now = Date.now()) {
     return { tone: 'warning', title: 'Something needs attention', text: status.problem.message };
   }
   return null;
+}
+
+/** The host's reason, and what happens next; the doctor is named once. */
+function unreachableText(reason) {
+  const said = reason ?? 'The service did not answer.';
+  const next = /doctor/i.test(said) ? 'foxbridge keeps trying.' : 'foxbridge keeps trying; “foxbridge doctor” explains what is wrong.';
+  return `${said} ${next}`;
 }
 
 /** What the brake stopped, on each side. */
