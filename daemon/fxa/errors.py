@@ -6,6 +6,7 @@ these; messages come from us, never from the server's text, and never carry a se
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -147,8 +148,18 @@ _PLAIN: dict[int, tuple[type[FoxbridgeError], str]] = {
 }
 
 
+# Bounds a server's number to what a time can be: a NaN, an infinity or a year-3000 value
+# would otherwise break date arithmetic and Hawk timestamps.
+_LARGEST_TIME = 1e10  # seconds: about the year 2286, as a time or as a wait
+
+
 def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, int) and value > _LARGEST_TIME:
+        return _LARGEST_TIME  # also spares float() an int too large for it
+    number = float(value)
+    return min(number, _LARGEST_TIME) if math.isfinite(number) else None
 
 
 def error_for(http_status: int, body: Any, headers: dict[str, str]) -> FoxbridgeError:

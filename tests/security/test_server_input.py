@@ -8,6 +8,7 @@ a sound tree; every FxA answer either parses or raises ``MalformedResponseError`
 from __future__ import annotations
 
 import contextlib
+import math
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -18,7 +19,7 @@ from daemon.bookmarks.records import RecordError, parse_record, record_from_item
 from daemon.bookmarks.tree import build_remote_tree
 from daemon.errors import FoxbridgeError
 from daemon.fxa import wire
-from daemon.fxa.errors import MalformedResponseError
+from daemon.fxa.errors import MalformedResponseError, error_for
 from tests.bookmarks.test_merge_robustness import assert_sound
 from tests.security.strategies import JSON, json_or
 
@@ -199,3 +200,39 @@ def test_any_fxa_answer_parses_or_is_malformed(parser, data):
         PARSERS[parser](data)
     except MalformedResponseError as failure:
         assert failure.message
+
+
+ERROR_BODIES = (
+    st.fixed_dictionaries(
+        {"errno": json_or(st.sampled_from([102, 103, 104, 110, 111, 114, 120, 124, 125, 201]))},
+        optional={
+            "code": JSON,
+            "retryAfter": json_or(st.sampled_from([1e300, float("inf"), -5, 2**80])),
+            "serverTime": json_or(st.sampled_from([float("nan"), 1e300, -1])),
+            "email": JSON,
+            "deviceId": JSON,
+            "verificationMethod": JSON,
+            "error": JSON,
+            "message": JSON,
+        },
+    )
+    | JSON
+)
+RETRY_HEADERS = st.fixed_dictionaries(
+    {}, optional={"Retry-After": st.sampled_from(["", "5", "-1", "9" * 30, "x", "1e9"])}
+)
+
+
+@FUZZ
+@given(st.sampled_from([400, 401, 403, 406, 410, 429, 500, 503]), ERROR_BODIES, RETRY_HEADERS)
+@example(429, {"errno": 114, "retryAfter": float("inf")}, {})  # once an OverflowError
+@example(429, {"errno": 114, "retryAfter": 1e300}, {})
+@example(429, None, {"Retry-After": "9" * 30})
+@example(429, {"errno": 114, "retryAfter": 10**400}, {})
+@example(400, {"errno": 111, "serverTime": float("nan")}, {})
+def test_any_fxa_error_answer_is_a_plain_error(status, body, headers):
+    error = error_for(status, body, headers)
+    assert isinstance(error, FoxbridgeError) and str(error)
+    server_time = getattr(error, "server_time", None)
+    if server_time is not None:  # used as a clock offset for Hawk: must be a real time
+        assert math.isfinite(server_time)
