@@ -125,10 +125,9 @@ async def run_uninstall(args: argparse.Namespace) -> int:
     print(report.text())
     purge = args.purge
     if not purge and not args.keep_data and sys.stdin.isatty():
-        answer = await asyncio.to_thread(
-            input, "Also delete your foxbridge sign-in (keyring entries) and local state? [y/N] "
+        purge = await asyncio.to_thread(
+            confirm, "Also delete your foxbridge sign-in (keyring entries) and local state? [y/N] "
         )
-        purge = answer.strip().lower() in ("y", "yes")
     if purge:
         for line in purge_data(installer.layout.paths):
             print(line)
@@ -142,6 +141,16 @@ async def run_uninstall(args: argparse.Namespace) -> int:
         print(removed.text())
     print("Remove the foxbridge extension from your browser's extensions page too.")
     return 0
+
+
+def confirm(question: str) -> bool:
+    """Yes only for a typed yes; the end of input (Ctrl-D) is a no."""
+    try:
+        answer = input(question)
+    except EOFError:
+        print()
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 def purge_data(paths: Paths) -> list[str]:
