@@ -17,11 +17,16 @@ class PreconditionFailedError(ServerError):
         self.last_modified = last_modified
 
 
+# The longest wait a server may impose: longer (or absurd) requests are read as this, so
+# a bogus header cannot stop syncing for good or overflow the date arithmetic.
+MAX_SERVER_WAIT = 7 * 24 * 3600.0
+
+
 class BackoffError(ServerError):
     """The server asked us to wait; nothing is sent before ``retry_after`` seconds pass."""
 
     def __init__(self, retry_after: float) -> None:
-        self.retry_after = max(0.0, retry_after)
+        self.retry_after = min(max(0.0, retry_after), MAX_SERVER_WAIT)
         super().__init__(
             f"The Sync server is busy; foxbridge will try again in {round(self.retry_after)} s."
         )

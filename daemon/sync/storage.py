@@ -25,6 +25,7 @@ from yarl import URL
 from daemon.errors import AuthError, NetworkError, ServerError
 from daemon.fxa.credentials import SyncCredentials
 from daemon.sync.errors import (
+    MAX_SERVER_WAIT,
     BackoffError,
     NodeReassignedError,
     PreconditionFailedError,
@@ -245,7 +246,7 @@ class StorageClient:
     def _observe(self, response: Response) -> None:
         """Learn the server clock and any backoff it asks for, whatever the status."""
         now = self._clock()
-        stamp = _seconds(response.headers.get("X-Weave-Timestamp"))
+        stamp = _number(response.headers.get("X-Weave-Timestamp"))
         if stamp is not None:
             self._offset = stamp - now
         backoff = _seconds(response.headers.get("X-Weave-Backoff"))
@@ -521,14 +522,21 @@ def _take(
     return end
 
 
-def _seconds(value: str | None) -> float | None:
+def _number(value: str | None) -> float | None:
+    """A header's finite, non-negative number, or None."""
     if value is None:
         return None
     try:
-        seconds = float(value.strip())
+        number = float(value.strip())
     except ValueError:
         return None
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
+def _seconds(value: str | None) -> float | None:
+    """A header's wait in seconds, bounded by ``MAX_SERVER_WAIT``."""
+    seconds = _number(value)
+    return None if seconds is None else min(seconds, MAX_SERVER_WAIT)
 
 
 def _weave_code(response: Response) -> str:

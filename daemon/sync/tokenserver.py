@@ -18,7 +18,12 @@ import aiohttp
 
 from daemon.errors import AuthError, FoxbridgeError, NetworkError, ServerError
 from daemon.fxa.credentials import SyncCredentials
-from daemon.sync.errors import BackoffError, CredentialsChangedError, SyncProtocolError
+from daemon.sync.errors import (
+    MAX_SERVER_WAIT,
+    BackoffError,
+    CredentialsChangedError,
+    SyncProtocolError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +153,7 @@ def _retry_after(headers: object, default: float) -> float:
     for name in ("Retry-After", "X-Backoff", "X-Weave-Backoff"):
         value = headers.get(name)
         if value and value.strip().isdigit():
-            return float(value)
+            return min(float(value), MAX_SERVER_WAIT)
     return default
 
 

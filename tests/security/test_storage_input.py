@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from daemon.errors import FoxbridgeError
 from daemon.sync.client import SyncClient
 from daemon.sync.crypto import KeyBundle, RecordCryptoError, decrypt_payload
-from daemon.sync.errors import SyncProtocolError
+from daemon.sync.errors import MAX_SERVER_WAIT, BackoffError, SyncProtocolError
 from daemon.sync.meta import MetaGlobal
 from daemon.sync.storage import Response
 from fxstack.faults import Fault
@@ -88,6 +88,7 @@ BODIES = st.none() | JSON | st.lists(BSOS, max_size=3)
 @example(200, {}, {"X-Weave-Backoff": "inf"})
 @example(503, None, {"Retry-After": "Infinity"})
 @example(200, {}, {"X-Weave-Timestamp": "nan"})
+@example(200, {}, {"X-Weave-Backoff": "1e306"})  # days × 1000 overflowed the scheduler
 @example(200, {}, {"X-Weave-Alert": "[" * 8000})  # nested deeper than Python's stack
 async def test_odd_answers_are_errors_and_the_client_recovers(
     stack, account: Account, status: int, body: object, headers: dict[str, str]
@@ -162,3 +163,13 @@ def test_json_nested_too_deeply_is_a_protocol_error() -> None:
         MetaGlobal.from_payload(DEEP)
     with pytest.raises(RecordCryptoError):
         decrypt_payload(DEEP, KeyBundle.from_ksync(bytes(64)))
+
+
+async def test_a_huge_backoff_is_bounded(stack, account: Account) -> None:
+    client = await SyncClient.connect(account.credentials, http=account.http)
+    stack.faults.add(Fault("/storage/", headers={"X-Weave-Backoff": "1e306"}))
+    await client.info_collections()
+    with pytest.raises(BackoffError) as raised:
+        await client.info_collections()
+    assert 0 < raised.value.retry_after <= MAX_SERVER_WAIT
+    assert int(raised.value.retry_after * 1000) > 0  # as the scheduler reports it
