@@ -7,6 +7,7 @@ to the defaults, so a hand-edited file can never stop the daemon.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from dataclasses import asdict, dataclass, fields
@@ -36,17 +37,13 @@ class Settings:
     def from_dict(cls, data: dict[str, Any]) -> Settings:
         settings = cls()
         for field in fields(cls):
-            if field.name not in data:
-                continue
-            default = getattr(settings, field.name)
-            try:
-                value = type(default)(data[field.name])
-            except (TypeError, ValueError):
-                continue
-            setattr(settings, field.name, value)
+            if field.name in data:
+                value = _same_kind(getattr(settings, field.name), data[field.name])
+                if value is not None:
+                    setattr(settings, field.name, value)
         settings.sync_interval = max(15, min(settings.sync_interval, 24 * 3600))
         settings.brake_max_share = max(0.0, min(settings.brake_max_share, 1.0))
-        settings.brake_max_count = max(0, settings.brake_max_count)
+        settings.brake_max_count = max(0, min(settings.brake_max_count, 10**9))
         settings.snapshots_keep = max(1, min(settings.snapshots_keep, 1000))
         return settings
 
@@ -54,6 +51,25 @@ class Settings:
         data = asdict(self)
         data["menu_placement"] = str(self.menu_placement)
         return data
+
+
+def _same_kind(default: Any, value: Any) -> Any:
+    """``value`` as the type of ``default``, or None when it is not one (JSON's true is not
+    a number, "false" is not a boolean, and Infinity or NaN is no count)."""
+    if isinstance(default, bool):
+        return value if isinstance(value, bool) else None
+    if isinstance(value, bool):
+        return None
+    if isinstance(default, MenuPlacement):
+        try:
+            return MenuPlacement(value)
+        except ValueError:
+            return None
+    if isinstance(value, int | float) and math.isfinite(value):
+        if isinstance(default, int):
+            return int(value) if value == int(value) else None
+        return float(value)
+    return None
 
 
 def load_settings(path: Path) -> Settings:
