@@ -22,6 +22,12 @@ class RedactingFilter(logging.Filter):
         redacted = _SECRET_SHAPES.sub("[redacted]", message)
         if redacted != message:
             record.msg, record.args = redacted, None
+        # A traceback ends with the exception's message, which may hold a value too. The
+        # formatter prints exc_text when it is set, so it gets the redacted text.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = _SECRET_SHAPES.sub("[redacted]", record.exc_text)
         return True
 
 
