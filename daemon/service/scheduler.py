@@ -2,8 +2,10 @@
 
 Triggers and what they do:
 
-- **A local change** in a profile schedules its sync ``debounce`` seconds (2 s) after the
-  last change event, so a burst of edits is one sync. ``import-begin`` holds the profile's
+- **A local change** in a profile schedules its sync after a quiet period that grows with
+  the burst it belongs to: ``QUIET`` (0.75 s) after a lone change, plus however long the
+  burst has lasted, up to ``debounce`` (2 s) after the last change. A single edit reaches
+  the server quickly, and a burst of edits is still one sync. ``import-begin`` holds the profile's
   syncs until ``import-end`` (or ``IMPORT_HOLD_MAX`` as a safety net, in case the browser
   never says the import ended).
 - **A profile connecting**, or **sync.now**, syncs at once (once any backoff is over).
@@ -40,6 +42,7 @@ from daemon.service.status import Brake, Problem, StatusBoard
 log = logging.getLogger(__name__)
 
 IMPORT_HOLD_MAX = 600.0  # seconds an import may hold a profile's syncs
+QUIET = 0.75  # seconds without changes before a lone change is synced
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,7 @@ class Scheduler:
         self._due: dict[str, float] = {}  # profile → when its sync is due
         self._forced: set[str] = set()  # confirmed past the safety brake
         self._importing: dict[str, float] = {}  # profile → when its import began
+        self._burst_began: dict[str, float] = {}  # profile → its first unsynced change
         self._braked: set[str] = set()  # waiting for sync.confirm
         self._next_poll = clock.now() + interval
         self._backoff_until = 0.0
@@ -145,7 +149,8 @@ class Scheduler:
         elif kind == "import-end":
             self._importing.pop(profile_id, None)
         self._braked.discard(profile_id)  # the user acted: look again
-        self._due[profile_id] = now + self.debounce
+        began = self._burst_began.setdefault(profile_id, now)
+        self._due[profile_id] = now + min(self.debounce, QUIET + (now - began))
         self._poke()
 
     def sync_now(self, profile_id: str | None = None, *, force: bool = False) -> bool:
@@ -169,6 +174,7 @@ class Scheduler:
 
     def profile_disconnected(self, profile_id: str) -> None:
         self._due.pop(profile_id, None)
+        self._burst_began.pop(profile_id, None)
         self._forced.discard(profile_id)
         self._importing.pop(profile_id, None)
         self._braked.discard(profile_id)
@@ -199,6 +205,7 @@ class Scheduler:
     def signed_out(self) -> None:
         self.signed_in = False
         self._due.clear()
+        self._burst_began.clear()
         self._forced.clear()
         self._braked.clear()
         self._poke()
@@ -250,6 +257,7 @@ class Scheduler:
 
     async def _sync(self, profile_id: str) -> bool:
         self._due.pop(profile_id, None)
+        self._burst_began.pop(profile_id, None)
         self._importing.pop(profile_id, None)
         force = profile_id in self._forced
         self._forced.discard(profile_id)

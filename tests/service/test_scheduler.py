@@ -118,6 +118,38 @@ async def test_local_changes_are_debounced_into_one_sync(scheduler, jobs, clock)
     assert synced(jobs) == [(3.5, "p1")]
 
 
+async def test_a_lone_change_syncs_after_a_short_quiet_period(scheduler, jobs, clock) -> None:
+    jobs.connected = ["p1"]
+    scheduler.local_change("p1")
+    assert scheduler.next_deadline() == T0 + 0.75
+    await at(scheduler, clock, 0.7)
+    assert jobs.syncs == []
+    await at(scheduler, clock, 0.75)
+    assert synced(jobs) == [(0.75, "p1")]
+    # The sync ended the burst: the next lone change is quick again.
+    await at(scheduler, clock, 10)
+    scheduler.local_change("p1")
+    assert scheduler.next_deadline() == T0 + 10.75
+
+
+async def test_the_quiet_period_grows_with_the_burst(scheduler, jobs, clock) -> None:
+    jobs.connected = ["p1"]
+    scheduler.local_change("p1")
+    scheduler.local_change("p1")  # the same moment (one batch): still a lone change
+    assert scheduler.next_deadline() == T0 + 0.75
+    await at(scheduler, clock, 0.25)
+    scheduler.local_change("p1")
+    assert scheduler.next_deadline() == T0 + 0.25 + 1.0  # the burst has lasted 0.25 s
+    await at(scheduler, clock, 1.0)
+    scheduler.local_change("p1")
+    assert scheduler.next_deadline() == T0 + 1.0 + 1.75
+    await at(scheduler, clock, 2.5)
+    scheduler.local_change("p1")
+    assert scheduler.next_deadline() == T0 + 2.5 + 2.0  # never more than the debounce
+    await at(scheduler, clock, 4.5)
+    assert synced(jobs) == [(4.5, "p1")]
+
+
 async def test_an_import_holds_syncs_until_it_ends(scheduler, jobs, clock) -> None:
     jobs.connected = ["p1"]
     scheduler.local_change("p1", "import-begin")
