@@ -10,6 +10,7 @@ where nothing can listen in.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -25,6 +26,8 @@ TOKEN_SERVER_SUFFIX = "/1.0/sync/1.5"  # noqa: S105 - a URL path
 # a self-hosted server may register its own and name it here (see README, "Sign in").
 FIREFOX_DESKTOP_CLIENT_ID = "5882386c6d801776"
 DISCOVERY_PATH = "/.well-known/fxa-client-configuration"
+DISCOVERY_TIMEOUT = 30.0  # seconds
+MAX_DISCOVERY_BYTES = 64 * 1024  # the real document is well under 1 KiB
 _CLIENT_ID_RE = re.compile(r"^[0-9a-f]{16}$")
 
 
@@ -133,21 +136,27 @@ def config_from_document(content_url: str, document: Any) -> ServerConfig:
 async def discover(http: aiohttp.ClientSession, server_url: str) -> ServerConfig:
     """Read ``server_url``'s ``/.well-known/fxa-client-configuration``."""
     content_url = check_url(server_url)
+    timeout = aiohttp.ClientTimeout(total=DISCOVERY_TIMEOUT)
     try:
-        async with http.get(content_url + DISCOVERY_PATH) as response:
+        async with http.get(content_url + DISCOVERY_PATH, timeout=timeout) as response:
             if response.status != 200:
                 raise ServerError(
                     f"{content_url} did not answer the Firefox Accounts discovery request "
                     f"(HTTP {response.status})."
                 )
-            try:
-                document = await response.json(content_type=None)
-            except ValueError as error:
-                raise ServerConfigError(
-                    f"{content_url} does not describe a Firefox Accounts server (not JSON)."
-                ) from error
+            raw = await response.content.read(MAX_DISCOVERY_BYTES + 1)
     except aiohttp.ClientError as error:
         raise NetworkError(f"Cannot reach {content_url}: {type(error).__name__}.") from error
+    except TimeoutError as error:
+        raise NetworkError(f"{content_url} did not answer in time.") from error
+    if len(raw) > MAX_DISCOVERY_BYTES:
+        raise ServerConfigError(f"{content_url}'s discovery document is too large.")
+    try:
+        document = json.loads(raw)
+    except ValueError as error:
+        raise ServerConfigError(
+            f"{content_url} does not describe a Firefox Accounts server (not JSON)."
+        ) from error
     return config_from_document(content_url, document)
 
 

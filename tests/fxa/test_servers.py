@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from daemon.errors import ServerError
+from daemon.errors import NetworkError, ServerError
 from daemon.fxa.servers import MOZILLA, ServerConfig, ServerConfigError, check_url, discover
 from fxstack.faults import Fault
 
@@ -51,3 +51,25 @@ def test_allowed_urls(url: str) -> None:
 def test_refused_urls(url: str) -> None:
     with pytest.raises(ServerConfigError):
         check_url(url)
+
+
+async def test_a_server_that_never_answers_discovery_is_a_network_error(stack, http, monkeypatch):
+    import asyncio
+
+    import daemon.fxa.servers as servers_module
+
+    never = asyncio.Event()
+
+    async def hang(request) -> None:
+        await never.wait()
+
+    monkeypatch.setattr(servers_module, "DISCOVERY_TIMEOUT", 0.2)
+    stack.faults.add(Fault("/.well-known/", before=hang))
+    with pytest.raises(NetworkError, match="did not answer in time"):
+        await discover(http, stack.url)
+
+
+async def test_an_oversized_discovery_document_is_refused(stack, http):
+    stack.faults.add(Fault("/.well-known/", status=200, body={"padding": "x" * 300_000}))
+    with pytest.raises(ServerConfigError, match="too large"):
+        await discover(http, stack.url)
