@@ -15,11 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from daemon import __version__
-from daemon.errors import FoxbridgeError
+from daemon.errors import ExitStatus, FoxbridgeError
 
 # Sub-command name → module in daemon.cli, in the order ``--help`` lists them.
 COMMANDS: dict[str, str] = {
@@ -61,13 +62,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     logs.configure(verbose=args.verbose)
     try:
-        return asyncio.run(args.run(args)) or 0
+        status = asyncio.run(args.run(args)) or 0
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return status
     except FoxbridgeError as error:
         print(f"foxbridge: {error.message}", file=sys.stderr)
         return int(error.status)
     except KeyboardInterrupt:
         print("foxbridge: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``foxbridge … | head``): nothing to say, and nowhere to say
+        # it. Point stdout at nothing so the interpreter's final flush does not fail too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return int(ExitStatus.FAILURE)
 
 
 if __name__ == "__main__":
