@@ -22,7 +22,8 @@ watchView((view) => {
 
   const status = view.status;
   const signedIn = connected && status?.signed_in === true;
-  $('account-email').textContent = signedIn ? (status.email ?? 'Signed in') : 'Not signed in';
+  $('account-email').textContent = accountText(connected, signedIn, status);
+  $('account-email').classList.toggle('muted', !connected);
   $('account-server').textContent = signedIn && status.server ? `Server: ${status.server}` : '';
   $('sign-out').hidden = !signedIn;
   $('sign-in').hidden = !connected || signedIn;
@@ -35,6 +36,12 @@ watchView((view) => {
   }
   if (!connected) loadedForConnection = false;
 });
+
+/** Who is signed in; unknown (not "not signed in") while the daemon cannot be asked. */
+function accountText(connected, signedIn, status) {
+  if (!connected) return 'Waiting for foxbridge…';
+  return signedIn ? (status.email ?? 'Signed in') : 'Not signed in';
+}
 
 $('sign-in').addEventListener('click', () => chrome.tabs.create({ url: chrome.runtime.getURL('signin.html') }));
 
@@ -136,7 +143,7 @@ async function loadSnapshots() {
   const snapshots = Array.isArray(list) ? list.filter(isSnapshot) : [];
   $('snapshot-table').hidden = snapshots.length === 0;
   $('snapshots-empty').hidden = snapshots.length > 0;
-  $('snapshots-empty').textContent = 'No snapshots yet.';
+  $('snapshots-empty').textContent = 'No snapshots yet. foxbridge saves the first one before a sync that changes your bookmarks.';
   $('snapshot-list').replaceChildren(...snapshots.map(snapshotRow));
 }
 
@@ -152,7 +159,7 @@ function snapshotRow(snapshot) {
     return td;
   };
   cell(dateFormat.format(snapshotDate(snapshot.created)), 'taken');
-  cell(typeof snapshot.reason === 'string' ? snapshot.reason : '', 'reason');
+  cell(typeof snapshot.reason === 'string' ? capitalized(snapshot.reason) : '', 'reason');
   cell(snapshot.local_count.toLocaleString(), 'number', 'This browser');
   cell(snapshot.remote_count.toLocaleString(), 'number', 'Account');
   const button = document.createElement('button');
@@ -162,6 +169,11 @@ function snapshotRow(snapshot) {
   button.addEventListener('click', () => askRestore(snapshot));
   cell('', 'action').append(button);
   return row;
+}
+
+/** "before sync" → "Before sync": the reasons are written for the middle of a sentence. */
+function capitalized(text) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function askRestore(snapshot) {

@@ -52,7 +52,7 @@ def connect_or_start(path: str, timeout: float = START_TIMEOUT) -> socket.socket
         if time.monotonic() >= deadline:
             detail = f" (it exited with status {status})" if status is not None else ""
             raise DaemonUnavailableError(
-                f"The foxbridge daemon did not start{detail}; see 'foxbridge doctor'."
+                f"The foxbridge service did not start{detail}. Run “foxbridge doctor” to see why."
             )
         time.sleep(delay)  # a socket file gives no event to wait on
         delay = min(delay * 2, 0.1)
