@@ -134,10 +134,15 @@ async def fill(stack: StackThread, account: Any, token: str, count: int) -> None
         await client.upload("bookmarks", outgoing, if_unmodified_since=None)
 
 
-def foxbridge(env: dict[str, str], *args: str, stdin: str = "") -> tuple[int, str, str, Any]:
-    """Run the CLI; returns (status, stdout, stderr, resource usage of that process)."""
+def foxbridge(
+    env: dict[str, str], *args: str, stdin: str = "", profile: Path | None = None
+) -> tuple[int, str, str, Any]:
+    """Run the CLI; returns (status, stdout, stderr, resource usage of that process).
+
+    With ``profile``, the process runs under cProfile and writes its statistics there."""
+    profiler = ["-m", "cProfile", "-o", str(profile)] if profile else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "daemon", *args],
+        [sys.executable, *profiler, "-m", "daemon", *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -154,7 +159,9 @@ def foxbridge(env: dict[str, str], *args: str, stdin: str = "") -> tuple[int, st
     return process.returncode, stdout, stderr, usage
 
 
-def bench_size(stack: StackThread, size: int, folder: Path) -> list[Run]:
+def bench_size(
+    stack: StackThread, size: int, folder: Path, profiles: Path | None = None
+) -> list[Run]:
     email = f"bench{size}@example.com"
     account, token = stack.call(_create(stack, email))
     env = dict(os.environ)
@@ -194,7 +201,10 @@ def bench_size(stack: StackThread, size: int, folder: Path) -> list[Run]:
             tree_file.write_text(json.dumps(data))
         before = stack.stack.sync.request_count()
         started = time.perf_counter()
-        status, out, err, usage = foxbridge(env, "sync", "--tree-file", str(tree_file), "--json")
+        profile = profiles / f"{size}-{case.replace(' ', '-')}.prof" if profiles else None
+        status, out, err, usage = foxbridge(
+            env, "sync", "--tree-file", str(tree_file), "--json", profile=profile
+        )
         wall = time.perf_counter() - started
         if status != 0:
             raise SystemExit(f"{case} failed: {err}")
@@ -223,7 +233,12 @@ async def _create(stack: StackThread, email: str) -> tuple[Any, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument(
+        "--profile", type=Path, help="run each sync under cProfile, writing statistics here"
+    )
     args = parser.parse_args()
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
     runs: list[Run] = []
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -233,7 +248,7 @@ def main() -> None:
             print(f"{size} bookmarks…", file=sys.stderr)
             folder = Path(tmp) / str(size)
             folder.mkdir()
-            runs.extend(bench_size(stack, size, folder))
+            runs.extend(bench_size(stack, size, folder, args.profile))
     print(
         f"{'bookmarks':>9}  {'case':<16}{'wall s':>8}{'engine s':>10}{'requests':>10}"
         f"{'peak RSS MB':>13}"

@@ -50,10 +50,25 @@ class KeyBundle:
 
     encryption_key: bytes = field(repr=False)
     hmac_key: bytes = field(repr=False)
+    # Keyed once per bundle, not once per record: key setup was most of a record's cost.
+    _aes: algorithms.AES = field(init=False, repr=False, compare=False)
+    _hmac: hmac.HMAC = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.encryption_key) != KEY_BYTES or len(self.hmac_key) != KEY_BYTES:
             raise ValueError("a key bundle holds two 32-byte keys")
+        object.__setattr__(self, "_aes", algorithms.AES(self.encryption_key))
+        object.__setattr__(self, "_hmac", hmac.new(self.hmac_key, digestmod=hashlib.sha256))
+
+    def cipher(self, iv: bytes) -> Cipher:
+        """AES-256-CBC under this bundle's encryption key."""
+        return Cipher(self._aes, modes.CBC(iv))
+
+    def mac(self, ciphertext_b64: str) -> str:
+        """The record HMAC of a ciphertext's base64 text, in hex."""
+        mac = self._hmac.copy()
+        mac.update(ciphertext_b64.encode("ascii"))
+        return mac.hexdigest()
 
     def __repr__(self) -> str:
         return "KeyBundle(<secret>)"
@@ -93,10 +108,6 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _mac(bundle: KeyBundle, ciphertext_b64: str) -> str:
-    return hmac.new(bundle.hmac_key, ciphertext_b64.encode("ascii"), hashlib.sha256).hexdigest()
-
-
 def encrypt_cleartext(cleartext: bytes, bundle: KeyBundle, *, iv: bytes | None = None) -> dict:
     """Encrypt bytes into the ``{"ciphertext", "IV", "hmac"}`` envelope."""
     if iv is None:
@@ -107,9 +118,9 @@ def encrypt_cleartext(cleartext: bytes, bundle: KeyBundle, *, iv: bytes | None =
         raise ValueError("the IV must be 16 bytes")
     pad = 16 - len(cleartext) % 16  # PKCS#7
     padded = cleartext + bytes([pad]) * pad
-    encryptor = Cipher(algorithms.AES(bundle.encryption_key), modes.CBC(iv)).encryptor()
+    encryptor = bundle.cipher(iv).encryptor()
     ciphertext_b64 = _b64(encryptor.update(padded) + encryptor.finalize())
-    return {"ciphertext": ciphertext_b64, "IV": _b64(iv), "hmac": _mac(bundle, ciphertext_b64)}
+    return {"ciphertext": ciphertext_b64, "IV": _b64(iv), "hmac": bundle.mac(ciphertext_b64)}
 
 
 def decrypt_envelope(envelope: object, bundle: KeyBundle) -> bytes:
@@ -125,18 +136,18 @@ def decrypt_envelope(envelope: object, bundle: KeyBundle) -> bytes:
         raise RecordCryptoError("the payload lacks ciphertext, IV or hmac")
     if not ciphertext_b64.isascii():
         raise RecordCryptoError("the ciphertext is not base64")
-    expected = _mac(bundle, ciphertext_b64)
+    expected = bundle.mac(ciphertext_b64)
     # Hex case does not matter (Firefox writes lower case; readers accept either).
     if not hmac.compare_digest(
         expected.encode("ascii"), mac_hex.lower().encode("ascii", "replace")
     ):
         raise RecordCryptoError("the record failed its HMAC check")
     try:
-        iv = base64.b64decode(iv_b64, validate=True)
-        ciphertext = base64.b64decode(ciphertext_b64, validate=True)
+        iv = binascii.a2b_base64(iv_b64, strict_mode=True)
+        ciphertext = binascii.a2b_base64(ciphertext_b64, strict_mode=True)
         if len(iv) != IV_BYTES or not ciphertext or len(ciphertext) % 16:
             raise ValueError("bad sizes")
-        decryptor = Cipher(algorithms.AES(bundle.encryption_key), modes.CBC(iv)).decryptor()
+        decryptor = bundle.cipher(iv).decryptor()
         padded = decryptor.update(ciphertext) + decryptor.finalize()
         # PKCS#7; no padding oracle here, since the HMAC was verified first.
         pad = padded[-1]
