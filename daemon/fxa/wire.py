@@ -158,9 +158,12 @@ class DeviceRecord:
     def parse(cls, data: Any) -> DeviceRecord:
         data = obj(data, "device record")
         current = data.get("isCurrentDevice", False)
+        name = optional_string(data, "name") or ""  # the server allows an empty name
+        if len(name) > 255:
+            raise MalformedResponseError("'name' is too long")
         return cls(
             id=hex_bytes(data, "id", 16).hex(),
-            name=string(data, "name", max_length=255),
+            name=name,
             type=optional_string(data, "type") or "desktop",
             is_current=current is True,
         )

@@ -96,6 +96,18 @@ async def test_a_device_removed_from_the_list_is_noticed(
     assert_signed_out_locally(paths, memory_keyring)
 
 
+async def test_another_device_without_a_name_does_not_break_the_check(stack, http, account, paths):
+    """The account server allows an empty device name (older devices registered with
+    one); the device check only needs the ids."""
+    from fxstack.faults import Fault
+
+    nameless = {"id": "ab" * 16, "name": "", "type": "mobile", "isCurrentDevice": False}
+    ours = {"id": account.device_id, "name": account.device_name, "isCurrentDevice": True}
+    stack.faults.add(Fault("/v1/account/devices", status=200, body=[nameless, ours]))
+    await account.credentials(http).on_unauthorized()  # still connected: no error
+    assert paths.account_file.exists()
+
+
 async def test_logout_ends_tokens_on_the_server(stack, http, account, paths, memory_keyring):
     credentials = account.credentials(http)
     token = await credentials.access_token()
