@@ -199,6 +199,7 @@ async def test_no_secret_leaves_the_keyring(
         outputs.append(json.dumps(host.receive()))
     finally:
         host.stop()
+    outputs.append(host.stderr())
 
     # Through the command line: sign in, sync (daemon and tree file), status, doctor, out.
     login = _cli(
