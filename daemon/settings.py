@@ -75,7 +75,7 @@ def _same_kind(default: Any, value: Any) -> Any:
 def load_settings(path: Path) -> Settings:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: nested too deeply
         return Settings()
     return Settings.from_dict(data) if isinstance(data, dict) else Settings()
 

@@ -149,7 +149,7 @@ def load_account(paths: Paths) -> Account:
         data = json.loads(paths.account_file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise NotSignedInError() from None
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:  # RecursionError: nested too deeply
         raise NotSignedInError(
             "The saved account description is unreadable. Run 'foxbridge login' again."
         ) from error

@@ -124,7 +124,7 @@ def decrypt_keys_jwe(keys_jwe: str, private_key: ec.EllipticCurvePrivateKey) -> 
     try:
         header = json.loads(b64url_decode(parts[0]))
         iv, ciphertext, tag = (b64url_decode(p) for p in parts[2:])
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested too deeply
         raise _bad("malformed JWE") from error
     if not isinstance(header, dict) or header.get("alg") != "ECDH-ES":
         raise _bad("unexpected key agreement")
@@ -147,7 +147,7 @@ def decrypt_keys_jwe(keys_jwe: str, private_key: ec.EllipticCurvePrivateKey) -> 
         raise _bad("they do not decrypt with this sign-in's key") from error
     try:
         keys = json.loads(plaintext)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise _bad("not JSON") from error
     if not isinstance(keys, dict):
         raise _bad("not a map of scoped keys")

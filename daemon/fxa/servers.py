@@ -153,7 +153,7 @@ async def discover(http: aiohttp.ClientSession, server_url: str) -> ServerConfig
         raise ServerConfigError(f"{content_url}'s discovery document is too large.")
     try:
         document = json.loads(raw)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested too deeply
         raise ServerConfigError(
             f"{content_url} does not describe a Firefox Accounts server (not JSON)."
         ) from error

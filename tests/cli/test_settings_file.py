@@ -24,6 +24,7 @@ from daemon.settings import MenuPlacement, Settings, load_settings, save_setting
         '{"sync_interval": "90"}',
         "[]",
         "not json",
+        "[" * 100_000,
     ],
 )
 def test_bad_values_are_the_defaults(tmp_path, text):

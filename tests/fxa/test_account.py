@@ -194,3 +194,11 @@ async def test_a_password_reset_elsewhere_signs_out_and_changes_the_keys(
     fresh = again.credentials(http)
     assert fresh.sync_key.kid == reset.kid != old_kid
     assert fresh.sync_key.ksync == reset.ksync != credentials.sync_key.ksync
+
+
+@pytest.mark.parametrize("text", ["not json", "[" * 100_000, "[]", '{"version": 1}'])
+def test_a_damaged_account_file_is_not_signed_in(paths, text):
+    paths.ensure()
+    paths.account_file.write_text(text)
+    with pytest.raises(NotSignedInError, match="Run 'foxbridge login' again"):
+        load_account(paths)

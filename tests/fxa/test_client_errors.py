@@ -134,3 +134,20 @@ async def test_an_oversized_answer_is_refused(stack, http, servers):
     stack.faults.add(Fault(LOGIN, status=200, body={"padding": "x" * (2 * 1024 * 1024)}))
     with pytest.raises(MalformedResponseError, match="too large"):
         await login(http, servers)
+
+
+@pytest.mark.parametrize("status", [200, 400])
+async def test_an_answer_nested_too_deeply_is_plain(aiohttp_server, http, status):
+    """JSON deep enough to exhaust the parser's recursion is bad JSON, not a crash."""
+    from aiohttp import web
+
+    async def deep(request: web.Request) -> web.Response:
+        return web.Response(text="[" * 100_000, status=status, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_post("/v1/account/login", deep)
+    server = await aiohttp_server(app)
+    base = str(server.make_url("")).rstrip("/")
+    servers = ServerConfig(base, f"{base}/v1", f"{base}/v1", f"{base}/v1", f"{base}/1.0/sync/1.5")
+    with pytest.raises(AccountServerError):
+        await login(http, servers)

@@ -74,7 +74,10 @@ def test_a_keys_jwe_for_another_key_is_refused() -> None:
         decrypt_keys_jwe(_text(case["jwe_utf8"]), ec.generate_private_key(ec.SECP256R1()))
 
 
-@pytest.mark.parametrize("garbage", ["", "a.b.c", "x" * 10, "....", None])
+DEEP_HEADER = b64url(b"[" * 20_000) + ".." + ".".join(b64url(bytes(n)) for n in (12, 1, 16))
+
+
+@pytest.mark.parametrize("garbage", ["", "a.b.c", "x" * 10, "....", None, DEEP_HEADER])
 def test_malformed_keys_jwe_is_a_clear_error(garbage: object) -> None:
     with pytest.raises(AuthError):
         decrypt_keys_jwe(garbage, ec.generate_private_key(ec.SECP256R1()))  # type: ignore[arg-type]

@@ -73,3 +73,16 @@ async def test_an_oversized_discovery_document_is_refused(stack, http):
     stack.faults.add(Fault("/.well-known/", status=200, body={"padding": "x" * 300_000}))
     with pytest.raises(ServerConfigError, match="too large"):
         await discover(http, stack.url)
+
+
+async def test_a_discovery_document_nested_too_deeply_is_refused(aiohttp_server, http):
+    from aiohttp import web
+
+    async def deep(request: web.Request) -> web.Response:
+        return web.Response(text="[" * 50_000, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/.well-known/fxa-client-configuration", deep)
+    server = await aiohttp_server(app)
+    with pytest.raises(ServerConfigError, match="not JSON"):
+        await discover(http, str(server.make_url("")))
