@@ -197,9 +197,11 @@ async def test_no_secret_leaves_the_keyring(
         argvs.append(_cmdline(host.process.pid))
         host.send({"id": "e1", "method": "status", "params": {}})
         outputs.append(json.dumps(host.receive()))
+        host.close_stdin()
+        assert host.wait() == 0
+        outputs.append(host.stderr())
     finally:
         host.stop()
-    outputs.append(host.stderr())
 
     # Through the command line: sign in, sync (daemon and tree file), status, doctor, out.
     login = _cli(
