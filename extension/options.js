@@ -16,7 +16,7 @@ const showConnection = connectionNotice($('options-banner'));
 watchView((view) => {
   const connected = view.connection.state === 'connected';
   showConnection(view);
-  for (const control of document.querySelectorAll('main select, main input, main button')) {
+  for (const control of document.querySelectorAll('main section select, main section input, main section button')) {
     control.disabled = !connected;
   }
 

@@ -43,7 +43,7 @@ function accountLine(status) {
 }
 
 function renderSyncCard(status) {
-  $('state-headline').textContent = stateHeadline(status);
+  $('state-headline').textContent = headline(status);
   $('state-dot').className = `dot ${dotTone(status)}`;
 
   const last = status.last_sync;
@@ -66,6 +66,12 @@ function renderSyncCard(status) {
   $('pause-toggle').textContent = status.paused ? 'Resume' : 'Pause';
 }
 
+/** The state in a few words; an idle account that never synced is not "up to date" yet. */
+function headline(status) {
+  if (status.state === 'idle' && !status.paused && !status.last_sync) return 'Ready for the first sync';
+  return stateHeadline(status);
+}
+
 function dotTone(status) {
   if (status.paused) return 'warning';
   switch (status.state) {
@@ -77,7 +83,8 @@ function dotTone(status) {
     case 'backoff':
       return 'warning';
     default:
-      return status.last_sync?.ok === false ? 'error' : 'ok';
+      if (!status.last_sync) return '';
+      return status.last_sync.ok === false ? 'error' : 'ok';
   }
 }
 
