@@ -14,6 +14,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -240,5 +241,10 @@ async def test_no_secret_leaves_the_keyring(
         if found := secrets_seen.found_in(argv):
             leaks[f"argv {number}"] = found
     assert not leaks, leaks
+    # What foxbridge keeps on disk is the user's alone: its folders are private.
+    for folder in ("config", "data", "log", "run"):
+        assert stat.S_IMODE((daemon.home / folder).stat().st_mode) == 0o700, folder
+    for path in (daemon.home / "data").rglob("*"):
+        assert not stat.S_IMODE(path.stat().st_mode) & 0o077, path
     assert extension.received  # the sweep looked at real traffic
     assert daemon.paths.log_file.read_text()  # the log was written, and swept
