@@ -8,7 +8,10 @@ next starts:
    so the sync becomes a first sync: a merge, never a wipe.
 2. ``download``: records newer than the mirror's last-modified.
 3. ``read``: the browser's tree, projected onto GUIDs. A sync with nothing downloaded
-   and a browser equal to the base ends here (the common case: two requests).
+   and a browser equal to the base ends here (the common case: two requests). When the
+   caller knows the browser has not changed since the last sync (``browser_unchanged``)
+   and the server has nothing new, the sync ends after ``setup`` instead: one request,
+   and neither the tree nor the stored base is read.
 4. ``merge``: base vs local vs the remote tree built from the mirror; then the plan.
 5. ``brake``: unusual deletions stop the sync before anything is touched.
 6. ``snapshot``: both trees, before the first change.
@@ -159,6 +162,7 @@ async def sync_profile(
     snapshots: Snapshots | None = None,
     changed_at: Mapping[str, float] | None = None,
     after_step: StepHook | None = None,
+    browser_unchanged: bool = False,
 ) -> SyncReport:
     """Sync one profile with the server. See the module's docstring for the steps.
 
@@ -166,7 +170,9 @@ async def sync_profile(
     by default the endpoint's own ``changed_at``, if it keeps one). ``snapshots``
     defaults to the ``snapshots`` folder beside the state database. ``after_step`` is
     told each step's name as it completes (tests use it to interrupt a sync anywhere).
-    A dry run reads but writes nothing: not the browser, the server or the state.
+    ``browser_unchanged`` promises that the browser's tree is the one the last
+    successful sync left (no change reported since). A dry run reads but writes
+    nothing: not the browser, the server or the state.
     """
     started = time.monotonic()
     requests_before = client.requests
@@ -178,7 +184,7 @@ async def sync_profile(
     run = _Sync(endpoint, client, store, settings, dry_run, force, hooks, snapshots)
     try:
         with bulk_allocation():
-            report = await run.run(changed_at or {})
+            report = await run.run(changed_at or {}, browser_unchanged and not dry_run)
     except NodeReassignedError:
         if not dry_run:
             store.reset(endpoint.profile_id)
@@ -229,8 +235,8 @@ class _Sync:
         self.snapshots = snapshots
         self.report = SyncReport(self.profile_id, dry_run=dry_run)
 
-    async def run(self, changed_at: Mapping[str, float]) -> SyncReport:
-        state = self._load_state()
+    async def run(self, changed_at: Mapping[str, float], browser_unchanged: bool) -> SyncReport:
+        state = self._load_state(whole=not browser_unchanged)
         server, remote_unchanged = await self._setup(state)
         await self.step("setup")
         self.report.first_sync = state.is_first_sync
@@ -239,6 +245,11 @@ class _Sync:
         server_is_base = (
             state.synced_modified is not None and state.last_modified == state.synced_modified
         )
+        if browser_unchanged:
+            if remote_unchanged and server_is_base:
+                return self._finish_unchanged(state, server, remote.last_modified)
+            whole = self._load_state()  # (after a reset in ``_setup``: the empty base)
+            state.base, state.id_map = whole.base, whole.id_map
 
         for attempt in range(1, MAX_ATTEMPTS + 1):
             self.report.attempts = attempt
@@ -338,9 +349,9 @@ class _Sync:
 
     # -- steps ---------------------------------------------------------------------------
 
-    def _load_state(self) -> ProfileState:
+    def _load_state(self, *, whole: bool = True) -> ProfileState:
         try:
-            return self.store.load(self.profile_id)
+            return self.store.load(self.profile_id, whole=whole)
         except StateError as error:
             log.warning("%s; starting this profile's sync state afresh", error.message)
             if self.dry_run:

@@ -185,15 +185,18 @@ class StateStore:
 
     # -- reading -----------------------------------------------------------------------
 
-    def load(self, profile_id: str) -> ProfileState:
+    def load(self, profile_id: str, *, whole: bool = True) -> ProfileState:
+        """The profile's state; without ``whole``, only its positions and server set-up
+        (no base, no id map: enough to tell whether anything changed on the server)."""
         with bulk_allocation():
-            return self._load(profile_id)
+            return self._load(profile_id, whole)
 
-    def _load(self, profile_id: str) -> ProfileState:
+    def _load(self, profile_id: str, whole: bool) -> ProfileState:
         state = ProfileState(profile_id)
+        base_column = "base" if whole else "NULL"
         row = self._db.execute(
-            "SELECT server, last_modified, synced_modified, base, last_sync FROM profiles "
-            "WHERE profile_id=?",
+            f"SELECT server, last_modified, synced_modified, {base_column}, last_sync "  # noqa: S608
+            "FROM profiles WHERE profile_id=?",
             (profile_id,),
         ).fetchone()
         if row is not None:
@@ -204,6 +207,8 @@ class StateStore:
             except (ValueError, TypeError) as error:
                 raise StateError(f"foxbridge's saved sync state is damaged ({error}).") from None
             state.base = tree_from_json(base) if base else Tree()
+        if not whole:
+            return state
         state.id_map = dict(
             self._db.execute(
                 "SELECT browser_id, guid FROM id_map WHERE profile_id=?", (profile_id,)

@@ -104,6 +104,9 @@ class AccountJobs:
 
         reported = dict(endpoint.changed_at)  # changes reported during the sync stay
         changed_at = {node: at / 1000 for node, at in reported.items()}
+        browser_unchanged = endpoint.unchanged_since_sync
+        changes_seen = endpoint.changes_reported
+        endpoint.changes_synced = None  # until this sync succeeds
         async with self._lock, _translated(self):
             client = await self._session()
             store = self._open_store()
@@ -116,9 +119,11 @@ class AccountJobs:
                 progress=progress,
                 snapshots=self._snapshots(),
                 changed_at=changed_at,
+                browser_unchanged=browser_unchanged,
             )
-            synced_to = store.load(profile_id).last_modified
+            synced_to = store.load(profile_id, whole=False).last_modified
         endpoint.forget_changes(reported)
+        endpoint.changes_synced = changes_seen
         if synced_to is not None:
             self._seen_bookmarks = max(self._seen_bookmarks or 0.0, synced_to)
         return SyncOutcome(summary=report.summary(), server_changed=report.uploaded > 0)

@@ -48,6 +48,10 @@ class BrowserProfile:
     # Browser bookmark id → when the browser last reported a change to it (ms), since the
     # last sync: the engine uses these as the local side's recency.
     changed_at: dict[str, int] = field(default_factory=dict)
+    # Change events reported on this connection, and how many of them the last successful
+    # sync had seen (None: no successful sync yet, or one is under way or failed).
+    changes_reported: int = 0
+    changes_synced: int | None = None
 
     async def read_tree(self) -> list[dict[str, Any]]:
         answer = await self._ask("tree.get", {}, READ_TIMEOUT)
@@ -59,13 +63,22 @@ class BrowserProfile:
     async def apply(self, ops: list[dict[str, Any]]) -> dict[str, str]:
         if not ops:
             return {}
+        # The browser does not report our own writes: only a sync that succeeds after
+        # them may say the tree is known again (a restore, say, must be read next time).
+        self.changes_synced = None
         answer = await self._ask("tree.apply", {"ops": ops}, APPLY_TIMEOUT)
         ids, failed = _check_apply_answer(answer, len(ops))
         if failed:
             raise ApplyFailedError(ids, failed)
         return ids
 
+    @property
+    def unchanged_since_sync(self) -> bool:
+        """Whether the tree is still the one the last successful sync left."""
+        return self.changes_synced == self.changes_reported
+
     def note_changes(self, events: list[dict[str, Any]]) -> None:
+        self.changes_reported += len(events)
         for event in events:
             bookmark_id = event.get("id")
             if bookmark_id:

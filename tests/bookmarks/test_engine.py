@@ -119,6 +119,40 @@ async def test_noop_sync_is_cheap(account, devices):
     assert chrome.endpoint.path.stat().st_mtime_ns == before
 
 
+async def test_an_unchanged_browser_and_server_cost_one_request(account, devices):
+    chrome = devices("chrome")
+    chrome.write(browser_tree(bar=[bm(f"B{i}", f"https://b{i}.example/") for i in range(50)]))
+    await account.sync(chrome)
+
+    async def no_reading() -> list:
+        raise AssertionError("the tree was read although the browser had not changed")
+
+    chrome.endpoint.read_tree = no_reading  # type: ignore[method-assign]
+    report = await account.sync(chrome, browser_unchanged=True)
+    assert not report.changed and report.requests == 1
+    assert chrome.store.load(chrome.endpoint.profile_id).last_sync["summary"] == "Up to date."
+
+
+async def test_an_unchanged_browser_still_gets_remote_changes(account, devices):
+    chrome, firefox = devices("chrome"), devices("firefox")
+    chrome.write(browser_tree(bar=[bm("A", "https://a.example/")]))
+    await account.sync(chrome)
+    await account.sync(firefox)
+    tree = firefox.read()
+    tree[0]["children"][0]["children"].append(
+        {"id": "900", "title": "New", "url": "https://new.example/", "dateAdded": 1}
+    )
+    firefox.write(tree)
+    await account.sync(firefox)
+
+    report = await account.sync(chrome, browser_unchanged=True)
+    assert report.created == 1
+    assert chrome.outline()["Bookmarks bar"] == [
+        ("A", "https://a.example/"),
+        ("New", "https://new.example/"),
+    ]
+
+
 async def test_changes_flow_both_ways(account, devices):
     chrome, firefox = devices("chrome"), devices("firefox")
     chrome.write(

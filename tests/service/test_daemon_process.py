@@ -329,6 +329,35 @@ async def test_a_server_record_appears_in_the_browser_after_sync_now(
 
 
 @needs_engine
+async def test_a_sync_with_nothing_changed_anywhere_does_not_read_the_tree(
+    daemon: DaemonProcess, stack_thread
+) -> None:
+    from tests.e2e.remote import RemoteBookmarks
+
+    async with signed_in_extension(daemon, stack_thread, "p-noop") as extension:
+        await extension.wait_synced()
+        mark = len(extension.statuses)
+        bookmark = extension.tree.create("1", "Edited", "https://edited.example/")
+        await extension.changed(("created", bookmark))
+        await extension.wait_synced(after=mark)
+        reads = extension.requests_seen.count("tree.get")
+
+        mark = len(extension.statuses)
+        await extension.request("sync.now", {})
+        assert (await extension.wait_synced(after=mark))["state"] == "idle"
+        assert extension.requests_seen.count("tree.get") == reads
+
+        # A change reported since: the next sync reads the tree again and uploads it.
+        mark = len(extension.statuses)
+        extension.tree.update(bookmark, title="Edited again")
+        await extension.changed(("changed", bookmark))
+        await extension.wait_synced(after=mark)
+        assert extension.requests_seen.count("tree.get") == reads + 1
+    remote = RemoteBookmarks(stack_thread, EMAIL)
+    assert "Edited again" in remote.children_titles("toolbar")
+
+
+@needs_engine
 async def test_two_profiles_sync_independently_through_one_account(
     daemon: DaemonProcess, stack_thread
 ) -> None:
