@@ -32,7 +32,7 @@ ROOT_TITLES: dict[str, str] = {
     MOBILE: "Mobile Bookmarks",
 }
 
-_GUID_RE = re.compile(r"^[A-Za-z0-9_-]{12}$")
+_GUID_RE = re.compile(r"^[A-Za-z0-9_-]{12}\Z")
 
 
 def is_valid_guid(guid: str) -> bool:

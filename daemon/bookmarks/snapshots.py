@@ -36,7 +36,7 @@ from .endpoints import BrowserEndpoint
 from .plan import plan_browser
 from .store import StateStore
 
-_ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{6}$")
+_ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{6}\Z")
 
 
 class SnapshotError(FoxbridgeError):

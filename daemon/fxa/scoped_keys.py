@@ -28,7 +28,7 @@ from daemon.fxa.credentials import SyncKey
 
 OLDSYNC_SCOPE = "https://identity.mozilla.com/apps/oldsync"
 PROFILE_SCOPE = "profile"
-_KID_RE = re.compile(r"^(\d+)-([A-Za-z0-9_-]+)$")
+_KID_RE = re.compile(r"^(\d+)-([A-Za-z0-9_-]+)\Z")
 
 
 def b64url(data: bytes) -> str:

@@ -28,7 +28,7 @@ FIREFOX_DESKTOP_CLIENT_ID = "5882386c6d801776"
 DISCOVERY_PATH = "/.well-known/fxa-client-configuration"
 DISCOVERY_TIMEOUT = 30.0  # seconds
 MAX_DISCOVERY_BYTES = 64 * 1024  # the real document is well under 1 KiB
-_CLIENT_ID_RE = re.compile(r"^[0-9a-f]{16}$")
+_CLIENT_ID_RE = re.compile(r"^[0-9a-f]{16}\Z")
 
 
 class ServerConfigError(FoxbridgeError):

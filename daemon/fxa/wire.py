@@ -12,8 +12,8 @@ from typing import Any
 
 from daemon.fxa.errors import MalformedResponseError
 
-_HEX = re.compile(r"^[0-9a-f]*$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_HEX = re.compile(r"^[0-9a-f]*\Z")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\Z")
 
 
 def obj(data: Any, what: str) -> dict[str, Any]:

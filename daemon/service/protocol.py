@@ -283,7 +283,7 @@ def _only(params: dict[str, Any], *allowed: str) -> None:
         raise _bad(f"Unknown parameter(s): {', '.join(sorted(unknown))}.")
 
 
-_PROFILE_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+_PROFILE_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}\Z")
 
 
 def _hello(params: dict[str, Any]) -> dict[str, Any]:
@@ -322,7 +322,7 @@ def _host_hello(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-_EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
+_EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\Z")
 
 
 def _login_password(params: dict[str, Any]) -> dict[str, Any]:
@@ -341,7 +341,7 @@ def _login_password(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-_CODE_RE = re.compile(r"^[A-Za-z0-9]{4,32}$")
+_CODE_RE = re.compile(r"^[A-Za-z0-9]{4,32}\Z")
 
 
 def _login_code(params: dict[str, Any]) -> dict[str, Any]:
@@ -432,7 +432,7 @@ def _settings_set(params: dict[str, Any]) -> dict[str, Any]:
     return checked
 
 
-_SNAPSHOT_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+_SNAPSHOT_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,128}\Z")
 
 
 def _snapshot_restore(params: dict[str, Any]) -> dict[str, Any]:
@@ -443,10 +443,10 @@ def _snapshot_restore(params: dict[str, Any]) -> dict[str, Any]:
     return {"id": snapshot_id}
 
 
-_CLIENT_ID_RE = re.compile(r"^[0-9a-f]{16}$")
-_STATE_RE = re.compile(r"^[A-Za-z0-9_-]{16,512}$")
-_AUTH_CODE_RE = re.compile(r"^[0-9a-f]{64}$")
-_UID_RE = re.compile(r"^[0-9a-f]{32}$")
+_CLIENT_ID_RE = re.compile(r"^[0-9a-f]{16}\Z")
+_STATE_RE = re.compile(r"^[A-Za-z0-9_-]{16,512}\Z")
+_AUTH_CODE_RE = re.compile(r"^[0-9a-f]{64}\Z")
+_UID_RE = re.compile(r"^[0-9a-f]{32}\Z")
 
 
 def _login_web_begin(params: dict[str, Any]) -> dict[str, Any]:
