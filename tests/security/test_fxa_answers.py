@@ -82,7 +82,7 @@ async def servers(stack, http: aiohttp.ClientSession) -> ServerConfig:
 
 
 @settings(
-    max_examples=60,
+    max_examples=100,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],

@@ -19,7 +19,7 @@ from host.framing import MAX_FROM_BROWSER
 from tests.host.doubles import NATIVE, FakeDaemon, HostProcess
 
 HOST_FUZZ = settings(
-    max_examples=12,
+    max_examples=20,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],

@@ -24,7 +24,7 @@ from tests.bookmarks.test_merge_robustness import assert_sound
 from tests.security.strategies import JSON, json_or
 
 FUZZ = settings(
-    max_examples=200,
+    max_examples=400,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

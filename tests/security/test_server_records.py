@@ -54,7 +54,7 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @settings(
-    max_examples=25,
+    max_examples=40,
     deadline=None,
     derandomize=True,
     suppress_health_check=[

@@ -79,7 +79,7 @@ BODIES = st.none() | JSON | st.lists(BSOS, max_size=3)
 
 
 @settings(
-    max_examples=40,
+    max_examples=80,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
@@ -129,7 +129,7 @@ TOKEN_HEADERS = st.fixed_dictionaries(
 
 
 @settings(
-    max_examples=40,
+    max_examples=80,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
