@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from host import EXTENSION_ORIGIN
-from host.framing import MAX_FROM_BROWSER
+from host.framing import MAX_FROM_BROWSER, MAX_FROM_DAEMON, MAX_TO_BROWSER
 from tests.host.doubles import NATIVE, FakeDaemon, HostProcess
 
 HOST_FUZZ = settings(
@@ -136,5 +136,33 @@ def test_random_daemon_frames_never_crash_the_host(host_env, bodies, cut):
         daemon.close()
         assert scene.host.wait() in (0, 1)
         assert "Traceback" not in scene.host.stderr()
+    finally:
+        scene.close()
+
+
+def test_a_daemon_frame_over_64_mib_announced_ends_the_host_cleanly(host_env):
+    scene = _Scene(host_env, EXTENSION_ORIGIN)
+    try:
+        daemon = scene.daemon.accept()
+        daemon.receive()
+        daemon.send_raw((MAX_FROM_DAEMON + 1).to_bytes(4, "little"))
+        assert scene.host.wait() == 1
+        stderr = scene.host.stderr()
+        assert stderr.startswith("foxbridge-host: ") and "Traceback" not in stderr
+        assert scene.host.receive_raw() is None  # nothing reached the browser
+    finally:
+        scene.close()
+
+
+def test_a_large_daemon_message_that_is_not_json_ends_the_host_cleanly(host_env):
+    scene = _Scene(host_env, EXTENSION_ORIGIN)
+    try:
+        daemon = scene.daemon.accept()
+        daemon.receive()
+        body = b"\xff" * (MAX_TO_BROWSER + 1)  # too big for one browser message, not JSON
+        daemon.send_raw(len(body).to_bytes(4, "little") + body)
+        assert scene.host.wait() == 1
+        assert "Traceback" not in scene.host.stderr()
+        assert scene.host.receive_raw() is None
     finally:
         scene.close()
