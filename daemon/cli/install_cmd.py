@@ -129,7 +129,7 @@ async def run_uninstall(args: argparse.Namespace) -> int:
             confirm, "Also delete your foxbridge sign-in (keyring entries) and local state? [y/N] "
         )
     if purge:
-        for line in purge_data(installer.layout.paths):
+        for line in await purge_data(installer.layout.paths):
             print(line)
     else:
         print(
@@ -153,19 +153,29 @@ def confirm(question: str) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def purge_data(paths: Paths) -> list[str]:
-    """Delete the keyring entries and every local file; what was done, line by line."""
+async def purge_data(paths: Paths) -> list[str]:
+    """Sign out, delete the keyring entries and every local file; what was done, line by
+    line. Signing out on the server first leaves no live token or device record behind."""
+    import aiohttp
+
     from daemon.fxa import secrets
     from daemon.fxa.account import load_account
 
     lines = []
     try:
         try:
-            uid = load_account(paths).uid
+            account = load_account(paths)
         except NotSignedInError:
-            uid = None
-        if uid is not None:
-            secrets.delete_account(uid)
+            account = None
+        if account is not None:
+            async with aiohttp.ClientSession() as http:
+                reached = await account.logout(http)  # also deletes its keyring entry
+            lines.append(
+                f"✓ signed out of {account.email} on the account server"
+                if reached
+                else "· could not reach the account server; remove this device in your "
+                "account's device list"
+            )
         secrets.delete_pending()
         lines.append("✓ deleted foxbridge's keyring entries")
     except KeyringUnavailableError as error:
