@@ -80,6 +80,10 @@ def bulk_allocation() -> Iterator[None]:
             gc.enable()
 
 
+# One encoder for every mirror record (``json.dumps`` with options builds one per call).
+_RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 class StateError(FoxbridgeError):
     """The state database cannot be used."""
 
@@ -267,11 +271,13 @@ class StateStore:
         uploaded records; ``id_map`` replaces the profile's map.
         """
         dumps = json.dumps
+        encode = _RECORD_ENCODER.encode
+        # A generator, not a list: 100,000 records' JSON is not held at once.
+        rows = (
+            (profile_id, guid, modified, encode(cleartext))
+            for guid, modified, cleartext in mirror_changes
+        )
         with bulk_allocation():
-            rows = [
-                (profile_id, guid, modified, dumps(cleartext, ensure_ascii=False))
-                for guid, modified, cleartext in mirror_changes
-            ]
             base_json = tree_to_json(base)
         with self._transaction() as db, bulk_allocation():
             db.execute(

@@ -235,18 +235,27 @@ class SyncClient:
         """Every record changed after ``newer``, decrypted; unusable ones in ``skipped``."""
         with self._node_watch():
             keys = await self.collection_keys()
-            bsos, last_modified = await self.storage.get_collection(
-                collection, newer=newer, page_size=self.page_size
+            bundle = keys.for_collection(collection)
+
+            def decrypt(bso: ServerBso) -> IncomingRecord | SkippedRecord:
+                try:
+                    return _decrypt_record(bso, bundle)
+                except RecordCryptoError as error:
+                    log.warning("skipping %s record %s: %s", collection, bso.id, error.message)
+                    return SkippedRecord(bso.id, bso.modified, error.message)
+
+            # Decrypted page by page: the ciphertext of a large collection is never
+            # held whole next to its cleartext.
+            results, last_modified = await self.storage.get_collection(
+                collection, newer=newer, page_size=self.page_size, decode=decrypt
             )
-        bundle = keys.for_collection(collection)
         records: list[IncomingRecord] = []
         skipped: list[SkippedRecord] = []
-        for bso in _newest_per_id(bsos):
-            try:
-                records.append(_decrypt_record(bso, bundle))
-            except RecordCryptoError as error:
-                log.warning("skipping %s record %s: %s", collection, bso.id, error.message)
-                skipped.append(SkippedRecord(bso.id, bso.modified, error.message))
+        for result in _newest_per_id(results):
+            if isinstance(result, IncomingRecord):
+                records.append(result)
+            else:
+                skipped.append(result)
         return Download(records, last_modified, skipped)
 
     async def upload(
@@ -276,13 +285,16 @@ class SyncClient:
         return modified
 
 
-def _newest_per_id(bsos: list[ServerBso]) -> list[ServerBso]:
-    """One BSO per id (a record rewritten between two pages shows up twice), in order."""
-    newest: dict[str, ServerBso] = {}
-    for bso in bsos:
-        if bso.id not in newest or bso.modified >= newest[bso.id].modified:
-            newest[bso.id] = bso
-    return sorted(newest.values(), key=lambda bso: bso.modified)
+_Result = IncomingRecord | SkippedRecord
+
+
+def _newest_per_id(results: list[_Result]) -> list[_Result]:
+    """One record per id (a record rewritten between two pages shows up twice), in order."""
+    newest: dict[str, _Result] = {}
+    for result in results:
+        if result.id not in newest or result.modified >= newest[result.id].modified:
+            newest[result.id] = result
+    return sorted(newest.values(), key=lambda result: result.modified)
 
 
 def _decrypt_record(bso: ServerBso, bundle: KeyBundle) -> IncomingRecord:

@@ -16,7 +16,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import aiohttp
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 TOKEN_REFRESH_MARGIN = 60.0  # seconds before expiry at which a token is replaced
 PAGE_SIZE = 1000
+T = TypeVar("T")
 MAX_PAGING_RESTARTS = 3
 
 
@@ -340,26 +341,33 @@ class StorageClient:
         *,
         newer: float | None = None,
         page_size: int = PAGE_SIZE,
-    ) -> tuple[list[ServerBso], float]:
+        decode: Callable[[ServerBso], T],
+    ) -> tuple[list[T], float]:
         """Every record (full, oldest first) and the collection's last-modified time.
 
-        Follow-up pages carry ``X-If-Unmodified-Since`` of the first page; when the
-        collection changes mid-read the download starts over.
+        Each record passes through ``decode`` as its page arrives, so a caller that
+        decrypts there never holds the whole collection's ciphertext at once. Follow-up
+        pages carry ``X-If-Unmodified-Since`` of the first page; when the collection
+        changes mid-read the download starts over.
         """
         for _attempt in range(MAX_PAGING_RESTARTS):
             try:
-                return await self._get_pages(collection, newer, page_size)
+                return await self._get_pages(collection, newer, page_size, decode)
             except PreconditionFailedError:
                 log.info("%s changed while paging; starting over", collection)
         raise ServerError(f"The {collection} collection keeps changing; try again later.")
 
     async def _get_pages(
-        self, collection: str, newer: float | None, page_size: int
-    ) -> tuple[list[ServerBso], float]:
+        self,
+        collection: str,
+        newer: float | None,
+        page_size: int,
+        decode: Callable[[ServerBso], T],
+    ) -> tuple[list[T], float]:
         params = {"full": "1", "sort": "oldest", "limit": str(page_size)}
         if newer is not None:
             params["newer"] = format_timestamp(newer)
-        records: list[ServerBso] = []
+        records: list[T] = []
         headers: dict[str, str] = {}
         last_modified: float | None = None
         while True:
@@ -369,7 +377,7 @@ class StorageClient:
             page = response.json()
             if not isinstance(page, list):
                 raise SyncProtocolError(f"The Sync server sent an invalid {collection} listing.")
-            records.extend(parse_bso(item) for item in page)
+            records.extend([decode(parse_bso(item)) for item in page])
             if last_modified is None:
                 last_modified = response.last_modified or 0.0
                 headers = {"X-If-Unmodified-Since": format_timestamp(last_modified)}
