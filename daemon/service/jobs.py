@@ -26,6 +26,7 @@ from daemon.bookmarks.snapshots import Snapshots
 from daemon.bookmarks.store import StateStore
 from daemon.errors import AuthError, FoxbridgeError, NetworkError, NotSignedInError
 from daemon.paths import Paths
+from daemon.service.memory import release_memory
 from daemon.service.profiles import ProfileRegistry
 from daemon.service.scheduler import (
     BrakeStopped,
@@ -122,6 +123,8 @@ class AccountJobs:
                 browser_unchanged=browser_unchanged,
             )
             synced_to = store.load(profile_id, whole=False).last_modified
+        if report.downloaded or report.created or report.uploaded:
+            release_memory()  # a large sync leaves a large heap behind
         endpoint.forget_changes(reported)
         endpoint.changes_synced = changes_seen
         if synced_to is not None:
