@@ -14,6 +14,8 @@ from pathlib import Path
 
 import platformdirs
 
+from daemon.errors import FoxbridgeError
+
 APP_NAME = "foxbridge"
 
 
@@ -57,7 +59,21 @@ class Paths:
         for folder in (self.config_dir, self.data_dir, self.log_dir, self.runtime_dir):
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             if os.name == "posix":
+                _refuse_foreign(folder)
                 folder.chmod(0o700)
+        if os.name == "posix":
+            # Without XDG_RUNTIME_DIR the runtime folder sits in /tmp/runtime-<uid>, which
+            # anyone could have made first; whoever owns it could swap the daemon's socket.
+            _refuse_foreign(self.runtime_dir.parent)
+
+
+def _refuse_foreign(folder: Path) -> None:
+    owner = folder.stat().st_uid
+    if owner not in (os.getuid(), 0):
+        raise FoxbridgeError(
+            f"{folder} belongs to another user (uid {owner}); foxbridge will not keep its "
+            "files or its socket there. Remove it, or set XDG_RUNTIME_DIR to a private folder."
+        )
 
 
 def default_paths() -> Paths:
