@@ -120,7 +120,9 @@ function renderProblem(problem, connection) {
   );
 
   currentAction = problem.action ?? null;
-  $('problem-action').hidden = currentAction === null;
+  // The sync card's own "Sync now" already offers a retry of a failed sync.
+  const duplicate = currentAction === 'sync-now' && !$('sync-card').hidden;
+  $('problem-action').hidden = currentAction === null || duplicate;
   $('problem-action').textContent = problem.actionLabel ?? '';
   $('problem-action').className = currentAction === 'confirm-brake' ? 'danger' : 'primary';
 
