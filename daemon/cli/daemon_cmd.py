@@ -40,8 +40,10 @@ async def run(args: argparse.Namespace) -> int:
     from daemon import logs
     from daemon.paths import default_paths
     from daemon.service.app import DaemonService
+    from daemon.service.memory import use_system_allocator
     from daemon.service.server import AlreadyRunningError
 
+    use_system_allocator()  # memory goes back to the system after a large sync
     paths = default_paths()
     paths.ensure()
     logs.configure(verbose=args.verbose, log_file=paths.log_file)

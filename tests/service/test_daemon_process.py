@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import platform
 import signal
 import socket
 import stat
@@ -603,3 +604,12 @@ async def test_a_killed_daemon_leaves_nothing_that_stops_the_next_one(
     daemon.process = daemon.spawn()  # …and replaced: the kernel dropped the lock
     daemon._wait_ready()
     assert (await call(daemon.paths, "status"))["state"] == "signed-out"
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux" or platform.libc_ver()[0] != "glibc", reason="glibc only"
+)
+def test_the_daemon_runs_under_the_system_allocator(daemon: DaemonProcess) -> None:
+    """So that malloc_trim can give a large sync's memory back (same process, same pid)."""
+    environ = Path(f"/proc/{daemon.process.pid}/environ").read_bytes().split(b"\0")
+    assert b"PYTHONMALLOC=malloc" in environ
