@@ -106,19 +106,29 @@ class SyncReport:
     records: list[dict[str, Any]] = field(default_factory=list)  # dry runs only: id, deleted
 
     def summary(self) -> str:
+        """One plain sentence for people (the popup, the CLI); counts that are zero are left
+        out."""
         if not self.changed:
             return "Up to date."
-        verb = "Would change" if self.dry_run else "Changed"
-        return (
-            f"{verb} the browser: {self.created} added, {self.updated} updated,"
-            f" {self.moved} moved, {self.removed} removed; the server:"
-            f" {self.uploaded - self.tombstones} records written, {self.tombstones} deleted."
+        here = _counts(
+            ("added", self.created),
+            ("changed", self.updated),
+            ("moved", self.moved),
+            ("removed", self.removed),
         )
+        there = _counts(("saved", self.uploaded - self.tombstones), ("deleted", self.tombstones))
+        parts = [f"{where}: {what}" for where, what in (("This browser", here), ("Account", there))]
+        sentence = "; ".join(part for part in parts if not part.endswith(": ")) + "."
+        return f"Would change — {sentence}" if self.dry_run else sentence
 
     def to_json(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
         data["summary"] = self.summary()
         return data
+
+
+def _counts(*pairs: tuple[str, int]) -> str:
+    return ", ".join(f"{count} {what}" for what, count in pairs if count)
 
 
 @dataclass
@@ -451,13 +461,18 @@ class _Sync:
         projection: Projection,
         remote: _Remote,
         browser: BrowserTree,
-    ) -> str:
+    ) -> str | None:
         self._load_mirror(remote)
+        remote_records = [r.cleartext for r in remote.mirror.values() if not r.deleted]
+        if browser.item_count() == 0 and all(
+            record.get("id") in USER_ROOTS for record in remote_records
+        ):
+            return None  # no bookmark on either side: nothing a restore could bring back
         info = self.snapshots.take(
             self.profile_id,
             browser_tree=tree_json,
             id_map=projection.guid_of,
-            remote_records=[r.cleartext for r in remote.mirror.values() if not r.deleted],
+            remote_records=remote_records,
             local_count=browser.item_count(),
             reason="before sync",
         )

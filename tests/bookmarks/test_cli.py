@@ -87,7 +87,7 @@ def test_sync_dry_run_brake_force_and_restore(cli, tmp_path):
     assert outline(json.loads(second.read_text()))["Bookmarks bar"] == [
         (f"B{i}", f"https://b{i}.example/") for i in range(10)
     ]
-    assert "Changed the browser: 11 added" in text.stdout
+    assert "This browser: 11 added." in text.stdout
 
     # Delete 8 of the 10 in the first file: the brake stops, --force applies.
     data = json.loads(first.read_text())

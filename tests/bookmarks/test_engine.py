@@ -612,3 +612,11 @@ async def test_prefetched_changes_are_merged_by_the_next_sync(account, devices):
     assert report.downloaded == 0 and report.updated == 1  # merged from the mirror
     assert chrome.outline()["Bookmarks bar"] == [("A from Firefox", "https://a.example/")]
     assert not (await account.sync(chrome)).changed
+
+
+async def test_no_snapshot_when_neither_side_has_a_bookmark(account, devices):
+    empty = devices("empty")  # no file and an empty account
+    report = await account.sync(empty)
+    assert report.changed and report.snapshot is None  # the menu folder, nothing to restore
+    empty.write(browser_tree(bar=[bm("A", "https://a.example/")]))
+    assert (await account.sync(empty)).snapshot is not None
