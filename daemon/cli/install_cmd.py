@@ -162,11 +162,10 @@ async def purge_data(paths: Paths) -> list[str]:
     from daemon.fxa.account import load_account
 
     lines = []
+    account = None
     try:
-        try:
+        with contextlib.suppress(NotSignedInError):
             account = load_account(paths)
-        except NotSignedInError:
-            account = None
         if account is not None:
             async with aiohttp.ClientSession() as http:
                 reached = await account.logout(http)  # also deletes its keyring entry
@@ -179,7 +178,11 @@ async def purge_data(paths: Paths) -> list[str]:
         secrets.delete_pending()
         lines.append("✓ deleted foxbridge's keyring entries")
     except KeyringUnavailableError as error:
-        lines.append(f"✗ could not delete the keyring entries: {error}")
+        if account is None:
+            # Nobody was signed in and no keyring works here: nothing can be stored there.
+            lines.append("· no usable OS keyring here, and no account to remove from it")
+        else:
+            lines.append(f"✗ could not delete the keyring entries: {error}")
     for folder in (paths.config_dir, paths.data_dir, paths.log_dir, paths.runtime_dir):
         if not folder.exists():
             continue

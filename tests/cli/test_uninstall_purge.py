@@ -55,3 +55,18 @@ async def test_purge_while_the_server_is_unreachable(
     assert lines[0].startswith("· could not reach the account server")
     assert memory_keyring.entries == {}
     assert not paths.config_dir.exists()
+
+
+async def test_purge_without_a_keyring_or_an_account_is_not_an_error(foxbridge_home):
+    import keyring
+    import keyring.backends.fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    try:
+        default_paths().ensure()
+        lines = await purge_data(default_paths())
+    finally:
+        keyring.set_keyring(previous)
+    assert lines[0] == "· no usable OS keyring here, and no account to remove from it"
+    assert not any(line.startswith("✗") for line in lines)
