@@ -94,14 +94,10 @@ async function busy(buttons, work) {
 $('web-signin').addEventListener('click', () => {
   const params = serverParams();
   if (params === null) return;
-  if (params.token_server) {
-    // login.web.begin has no token server (docs/ipc.md): signing in there would sync to
-    // Mozilla's storage instead of the one chosen.
-    $('other-ways').open = true;
-    showError('With your own sync storage, sign in with your email and password under “Other ways to sign in”.');
-    return;
-  }
+  // Mozilla's page with your own sync storage: the page signs you in, the token server
+  // chosen here keeps the data.
   const webParams = params.server ? { server: params.server } : {};
+  if (params.token_server) webParams.token_server = params.token_server;
   // A self-hosted server's page needs the user's leave for the extension to answer it; the
   // browser asks only during the click, so before anything else.
   const script = params.server ? contentScriptFor(new URL(params.server).origin) : null;

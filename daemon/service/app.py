@@ -230,7 +230,9 @@ class DaemonService:
         self.scheduler.signed_in_now()
 
     async def _login_web_begin(self, connection: Connection, params: dict[str, Any]) -> Any:
-        begun = await self.web_signin.begin(params["server"], params["client_id"])
+        begun = await self.web_signin.begin(
+            params["server"], params["client_id"], token_server=params["token_server"]
+        )
         if params["open_in_browser"]:  # from the command line: a browser opens the page
             begun["opened_in"] = await self._open_sign_in_page(begun)
         return begun

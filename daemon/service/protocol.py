@@ -450,7 +450,7 @@ _UID_RE = re.compile(r"^[0-9a-f]{32}\Z")
 
 
 def _login_web_begin(params: dict[str, Any]) -> dict[str, Any]:
-    _only(params, "server", "client_id", "open_in_browser")
+    _only(params, "server", "token_server", "client_id", "open_in_browser")
     client_id = _string(params, "client_id", max_length=16, required=False)
     if client_id is not None and not _CLIENT_ID_RE.match(client_id):
         raise _bad("'client_id' must be 16 hexadecimal digits.")
@@ -459,6 +459,7 @@ def _login_web_begin(params: dict[str, Any]) -> dict[str, Any]:
         raise _bad("'open_in_browser' must be true or false.")
     return {
         "server": _string(params, "server", max_length=2048, required=False),
+        "token_server": _string(params, "token_server", max_length=2048, required=False),
         "client_id": client_id,
         "open_in_browser": open_in_browser,
     }

@@ -60,8 +60,11 @@ class WebSignIn:
     def drop(self) -> None:
         self._pending = None
 
-    async def begin(self, server: str | None, client_id: str | None) -> dict[str, Any]:
-        """A new flow (replacing any earlier one): what the browser needs to open the page."""
+    async def begin(
+        self, server: str | None, client_id: str | None, *, token_server: str | None = None
+    ) -> dict[str, Any]:
+        """A new flow (replacing any earlier one): what the browser needs to open the page.
+        ``token_server``: the account's sign-in page, but Sync data on this storage."""
         from daemon.fxa import secrets, web_login
         from daemon.fxa.servers import MOZILLA, discover
 
@@ -69,6 +72,8 @@ class WebSignIn:
         web_login.refuse_if_signed_in(self._paths)
         secrets.check_available()  # say so now, not after the user has typed a password
         servers = await discover(self._http, server) if server else MOZILLA
+        if token_server:
+            servers = servers.with_token_server(token_server)
         if client_id:
             servers = replace(servers, client_id=client_id)
         pending = web_login.begin(servers)

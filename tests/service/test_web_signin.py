@@ -285,3 +285,18 @@ async def test_a_flow_lives_15_minutes_and_a_new_one_replaces_it(paths, memory_k
         clock.advance(FLOW_LIFETIME)
         with pytest.raises(NoWebSignInError):
             await flows.complete(second["state"], "0" * 64, None)
+
+
+async def test_the_page_can_sign_in_to_mozilla_with_our_own_sync_storage(
+    paths, memory_keyring
+) -> None:
+    from daemon.service.clock import ManualClock
+    from daemon.service.web_signin import WebSignIn
+
+    async with aiohttp.ClientSession() as http:
+        flows = WebSignIn(paths, http, ManualClock(), _nothing)
+        begun = await flows.begin(None, None, token_server="https://sync.example.org/token")
+        assert begun["origin"] == "https://accounts.firefox.com"  # Mozilla's page signs in…
+        servers = flows.pending.servers
+        assert servers.token_server_url == "https://sync.example.org/token/1.0/sync/1.5"
+        assert servers.auth_url == "https://api.accounts.firefox.com/v1"  # …our storage keeps
