@@ -42,6 +42,8 @@ async def run_browser(args: argparse.Namespace) -> int:
     params: dict[str, object] = {"open_in_browser": True}
     if args.server:
         params["server"] = args.server
+    if args.token_server:
+        params["token_server"] = args.token_server
     if args.client_id:
         params["client_id"] = args.client_id
     try:
