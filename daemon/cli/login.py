@@ -65,7 +65,7 @@ async def run(args: argparse.Namespace) -> int:
 
     from daemon.fxa import secrets
     from daemon.fxa.login import CodeRequired, login_with_password
-    from daemon.fxa.servers import MOZILLA, ServerConfig, discover
+    from daemon.fxa.servers import ServerConfig, choose_servers
     from daemon.paths import default_paths
 
     if args.browser:
@@ -84,9 +84,7 @@ async def run(args: argparse.Namespace) -> int:
             servers = ServerConfig.from_dict(pending.servers)
         else:
             password = read_password(args.password_stdin)
-            servers = await discover(http, args.server) if args.server else MOZILLA
-            if args.token_server:
-                servers = servers.with_token_server(args.token_server)
+            servers = await choose_servers(http, args.server, args.token_server)
         result = await login_with_password(
             paths,
             http,

@@ -167,3 +167,12 @@ MOZILLA = ServerConfig(
     profile_url="https://profile.accounts.firefox.com/v1",
     token_server_url="https://token.services.mozilla.com/1.0/sync/1.5",  # noqa: S106
 )
+
+
+async def choose_servers(
+    http: aiohttp.ClientSession, server: str | None = None, token_server: str | None = None
+) -> ServerConfig:
+    """The servers a sign-in asks for: Mozilla's unless ``server`` names a self-hosted
+    stack (discovered), with Sync data on ``token_server`` when one is given."""
+    servers = await discover(http, server) if server else MOZILLA
+    return servers.with_token_server(token_server) if token_server else servers

@@ -98,7 +98,9 @@ class SignInFlow:
         self, email: str, password: str, server: str | None, token_server: str | None
     ) -> dict[str, Any]:
         self.drop()
-        servers = await self._servers(server, token_server)
+        from daemon.fxa.servers import choose_servers
+
+        servers = await choose_servers(self._http, server, token_server)
         return await self._attempt(
             PendingSignIn(email, password, servers, self._clock.now() + PENDING_LIFETIME), None
         )
@@ -108,14 +110,6 @@ class SignInFlow:
         if pending is None:
             raise NoPendingSignInError()
         return await self._attempt(pending, code)
-
-    async def _servers(self, server: str | None, token_server: str | None) -> Any:
-        from daemon.fxa.servers import MOZILLA, discover
-
-        servers = await discover(self._http, server) if server else MOZILLA
-        if token_server:
-            servers = servers.with_token_server(token_server)
-        return servers
 
     async def _attempt(self, pending: PendingSignIn, code: str | None) -> dict[str, Any]:
         from daemon.fxa.login import CodeRequired, login_with_password

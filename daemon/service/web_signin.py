@@ -66,14 +66,12 @@ class WebSignIn:
         """A new flow (replacing any earlier one): what the browser needs to open the page.
         ``token_server``: the account's sign-in page, but Sync data on this storage."""
         from daemon.fxa import secrets, web_login
-        from daemon.fxa.servers import MOZILLA, discover
+        from daemon.fxa.servers import choose_servers
 
         self._pending = None
         web_login.refuse_if_signed_in(self._paths)
         secrets.check_available()  # say so now, not after the user has typed a password
-        servers = await discover(self._http, server) if server else MOZILLA
-        if token_server:
-            servers = servers.with_token_server(token_server)
+        servers = await choose_servers(self._http, server, token_server)
         if client_id:
             servers = replace(servers, client_id=client_id)
         pending = web_login.begin(servers)
